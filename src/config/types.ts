@@ -1,0 +1,66 @@
+/** The agent's own configuration (agent.yaml), parsed and defaulted. Durations are milliseconds. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export type LogFormat = 'json' | 'text';
+export type SourceType = 'vpsie' | 'file';
+export type ApplyStrategy = 'dynamic' | 'hot_restart';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface AgentConfig {
+  readonly vpsie: {
+    readonly apiUrl: string;
+    readonly apiKeyFile: string;
+    readonly loadbalancerId: string;
+    readonly pollIntervalMs: number;
+    /** Exact host names or `*.domain` patterns (subdomains of domain only). */
+    readonly allowedHosts: readonly string[];
+    /** Development and tests only: allows http, loopback/private API addresses and lifts the host allow-list. */
+    readonly allowInsecureApi: boolean;
+    readonly requestTimeoutMs: number;
+  };
+  readonly source: {
+    readonly type: SourceType;
+    /** The spec file, for `file`. */
+    readonly path?: string;
+  };
+  readonly envoy: {
+    /** Watched directory holding the dynamic resource files; the bootstrap lives in its parent. */
+    readonly configPath: string;
+    readonly binaryPath: string;
+    readonly adminAddress: HostPort;
+    readonly allowNonLoopbackAdmin: boolean;
+    readonly pidFile: string;
+    /** Global downstream connection limit (overload manager). */
+    readonly maxConnections: number;
+    readonly applyStrategy: ApplyStrategy;
+    /** Stable hot-restart base id. */
+    readonly baseId: number;
+    readonly drainTimeMs: number;
+    readonly parentShutdownTimeMs: number;
+    readonly verifyTimeoutMs: number;
+    readonly stopOnExit: boolean;
+    /** Also listen on [::] for the load balancer port. */
+    readonly ipv6: boolean;
+    /** Heap limit for the overload manager's heap monitor. */
+    readonly maxHeapBytes: number;
+  };
+  readonly logging: {
+    readonly level: LogLevel;
+    readonly format: LogFormat;
+  };
+  readonly stateDir: string;
+  readonly tls: {
+    readonly certDir: string;
+  };
+  readonly server: {
+    readonly listen: HostPort;
+  };
+  /** Extra backend address policy, on top of the contract's. */
+  readonly addressPolicy: {
+    readonly denyCidrs: readonly string[];
+    readonly allowCidrs: readonly string[];
+  };
+}
