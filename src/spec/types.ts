@@ -53,7 +53,7 @@ export interface HealthCheck {
 
 /** A TLS item comes either from a file inside the certificate directory or inline in the spec. */
 export type TlsSource =
-  | { readonly kind: 'path'; /** absolute, resolved (no `..`, no symlinks) */ readonly path: string }
+  | { readonly kind: 'path' /** absolute, resolved (no `..`, no symlinks) */; readonly path: string }
   | { readonly kind: 'inline'; readonly pem: string };
 
 export interface TlsConfig {

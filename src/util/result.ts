@@ -5,7 +5,9 @@ export interface Problem {
 }
 
 /** Results as values at the edges; exceptions are reserved for bugs. */
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: Problem[] };
+export type Result<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problems: Problem[] };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T = never>(problems: Problem[]): Result<T> => ({ ok: false, problems });

@@ -1,9 +1,13 @@
 // Test-time certificate factory: real keys and X.509 certificates, made fresh for every run.
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
+
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type RsaHashedKeyGenParams = webcrypto.RsaHashedKeyGenParams;
+type EcKeyGenParams = webcrypto.EcKeyGenParams;
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 export type KeySpec = { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: 'P-256' | 'P-384' | 'P-521' };
 
@@ -25,18 +29,25 @@ export interface IssuedCert {
   readonly keyPem: string;
   readonly cert: x509.X509Certificate;
   readonly keys: CryptoKeyPair;
-  readonly signingAlgorithm: Algorithm & { hash?: string };
+  readonly signingAlgorithm: RsaHashedKeyGenParams | EcKeyGenParams;
 }
 
 function algorithmFor(key: KeySpec): RsaHashedKeyGenParams | EcKeyGenParams {
   if (key.kind === 'rsa') {
-    return { name: 'RSASSA-PKCS1-v1_5', modulusLength: key.bits, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+    return {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: key.bits,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    };
   }
   return { name: 'ECDSA', namedCurve: key.curve, hash: 'SHA-256' } as EcKeyGenParams;
 }
 
 function toPem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${label}-----\n${b64.trimEnd()}\n-----END ${label}-----\n`;
 }
 
@@ -53,7 +64,9 @@ export async function makeCert(options: CertOptions = {}): Promise<IssuedCert> {
   const extensions: x509.Extension[] = [];
   if (options.isCa) {
     extensions.push(new x509.BasicConstraintsExtension(true, undefined, true));
-    extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true));
+    extensions.push(
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    );
   }
   const sans: x509.JsonGeneralName[] = [
     ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
@@ -83,5 +96,11 @@ export async function makeCert(options: CertOptions = {}): Promise<IssuedCert> {
         extensions,
       });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: cert.toString('pem') + '\n', keyPem: toPem('PRIVATE KEY', pkcs8), cert, keys, signingAlgorithm: alg };
+  return {
+    certPem: cert.toString('pem') + '\n',
+    keyPem: toPem('PRIVATE KEY', pkcs8),
+    cert,
+    keys,
+    signingAlgorithm: alg,
+  };
 }
