@@ -1,0 +1,79 @@
+import { errorMessage } from '../util/errors.ts';
+import { type AppliedState, readAppliedState, writeAppliedState } from './applied-state.ts';
+import { GenerationStore } from './generations.ts';
+import { installFiles, isInstalled } from './install.ts';
+import type { Applier, ApplyOutcome, Generation } from './types.ts';
+
+export interface FileApplierOptions {
+  readonly stateDir: string;
+  readonly now?: () => Date;
+  readonly keepGenerations?: number;
+}
+
+/**
+ * Writes the runtime layout (bootstrap + dynamic resource files) atomically and keeps the previous generations so a
+ * failed install can be undone. It does not talk to Envoy: Envoy picks the files up by itself (file-based xDS), and
+ * the Envoy applier builds verification and hot restart on top of the same steps.
+ */
+export class FileApplier implements Applier {
+  readonly strategy: string = 'files';
+  protected readonly store: GenerationStore;
+  protected readonly stateDir: string;
+  protected readonly now: () => Date;
+  protected applied: AppliedState | undefined;
+
+  constructor(options: FileApplierOptions) {
+    this.stateDir = options.stateDir;
+    this.now = options.now ?? (() => new Date());
+    this.store = new GenerationStore(options.stateDir, options.keepGenerations ?? 5);
+  }
+
+  committedHash(): string | undefined {
+    return this.applied?.hash;
+  }
+
+  /** After a crash the live files may be half-way between two generations: put the committed one back. */
+  async recover(): Promise<void> {
+    this.applied = await readAppliedState(this.stateDir);
+    if (!this.applied) return;
+    const committed = await this.store.load(this.applied.generation);
+    if (committed && !(await isInstalled(committed.files))) await installFiles(committed.files);
+    await this.store.prune(new Set([this.applied.generation]));
+  }
+
+  async apply(generation: Generation, _transactionId: string): Promise<ApplyOutcome> {
+    let saved: Awaited<ReturnType<GenerationStore['save']>>;
+    try {
+      saved = await this.store.save(generation, this.now());
+    } catch (err) {
+      return { ok: false, stage: 'backup', error: errorMessage(err), restored: true };
+    }
+    try {
+      await installFiles(generation.files);
+    } catch (err) {
+      return { ok: false, stage: 'apply', error: errorMessage(err), ...(await this.restore()) };
+    }
+    await this.commit(saved.meta.seq, generation.hash);
+    return { ok: true };
+  }
+
+  protected async commit(seq: number, hash: string, epoch?: number): Promise<void> {
+    this.applied = { hash, generation: seq, committedAt: this.now().toISOString(), epoch };
+    await writeAppliedState(this.stateDir, this.applied);
+    await this.store.prune(new Set([seq]));
+  }
+
+  /** Puts the committed generation's files back. */
+  protected async restore(): Promise<{ restored: boolean; restoreError?: string }> {
+    if (!this.applied) return { restored: false, restoreError: 'no previous generation to restore' };
+    try {
+      const previous = await this.store.load(this.applied.generation);
+      if (!previous)
+        return { restored: false, restoreError: `generation ${this.applied.generation} is missing` };
+      await installFiles(previous.files);
+      return { restored: true };
+    } catch (err) {
+      return { restored: false, restoreError: errorMessage(err) };
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic.ts';
+import type { FileRole, PlannedFile } from './types.ts';
+
+/** Make before break: what a resource refers to goes live before the resource that refers to it. */
+const ORDER: readonly FileRole[] = ['certificate', 'secrets', 'clusters', 'listeners', 'static', 'bootstrap'];
+
+export function installOrder(files: readonly PlannedFile[]): PlannedFile[] {
+  return [...files].sort((a, b) => ORDER.indexOf(a.role) - ORDER.indexOf(b.role));
+}
+
+/**
+ * Puts every file in place by atomic rename (the move is what Envoy's file-based xDS watches for).
+ * Files whose live content is already identical are left alone, so an unchanged secret does not make Envoy reload.
+ * Returns the paths actually replaced.
+ */
+export async function installFiles(files: readonly PlannedFile[]): Promise<string[]> {
+  const replaced: string[] = [];
+  for (const file of installOrder(files)) {
+    if ((await readIfExists(file.path)) === file.content) continue;
+    await writeFileAtomic(file.path, file.content, { mode: file.mode });
+    replaced.push(file.path);
+  }
+  return replaced;
+}
+
+/** True when every file is live with exactly this content. */
+export async function isInstalled(files: readonly PlannedFile[]): Promise<boolean> {
+  for (const file of files) {
+    if ((await readIfExists(file.path)) !== file.content) return false;
+  }
+  return true;
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import type { Applier, Generation } from '../apply/types.ts';
+import type { TransactionLog } from '../apply/history.ts';
+import type { SpecSource } from '../source/types.ts';
+import type { LoadBalancerSpec } from '../spec/types.ts';
+import { type Problem, formatProblem } from '../util/result.ts';
+import { errorMessage } from '../util/errors.ts';
+
+export type EventKind =
+  | 'config_updated'
+  | 'config_rejected'
+  | 'reload_failed'
+  | 'rollback'
+  | 'critical_failure'
+  | 'agent_started'
+  | 'agent_stopping'
+  | 'certificate_expiring';
+
+export interface EventSink {
+  enqueue(type: EventKind, message: string, metadata?: Record<string, unknown>): Promise<void>;
+}
+
+export interface LogSink {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+/** Untrusted text → a validated spec, or the problems that make it unusable. */
+export type ParseOutcome =
+  | { ok: true; spec: LoadBalancerSpec; warnings: readonly Problem[]; ignored: readonly string[] }
+  | { ok: false; problems: readonly Problem[]; apiError?: string };
+
+/** A validated spec → a checked generation ready to apply, or the stage and problems that stopped it. */
+export type PrepareOutcome =
+  | { ok: true; generation: Generation }
+  | { ok: false; stage: string; problems: readonly Problem[] };
+
+export type ReconcileResult = 'applied' | 'unchanged' | 'rejected' | 'failed' | 'source_error';
+
+export interface ReconcileReport {
+  readonly result: ReconcileResult;
+  readonly trigger: string;
+  readonly at: string;
+  readonly durationMs: number;
+  readonly hash?: string;
+  readonly error?: string;
+  readonly problems?: readonly string[];
+  readonly transactionId?: string;
+}
+
+export interface ReconcilerDeps {
+  readonly source: SpecSource;
+  readonly parse: (text: string) => ParseOutcome;
+  readonly prepare: (spec: LoadBalancerSpec) => Promise<PrepareOutcome>;
+  readonly applier: Applier;
+  readonly history: TransactionLog;
+  readonly events: EventSink;
+  readonly logger: LogSink;
+  readonly now?: () => Date;
+  /** Called after every reconcile (metrics, status). */
+  readonly onReport?: (report: ReconcileReport, spec: LoadBalancerSpec | undefined) => void;
+}
+
+const MAX_PROBLEM_LINES = 50;
+
+/**
+ * One reconcile: fetch → validate → render → schema check → compare hash → apply → report.
+ * Whatever goes wrong, what is serving keeps serving; every outcome is one report and at most one event.
+ */
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  readonly #now: () => Date;
+  /** Hashes of bad documents already reported, so a bad spec yields one event, not one per poll. */
+  readonly #rejected = new Set<string>();
+  #lastText: string | undefined;
+  #spec: LoadBalancerSpec | undefined;
+  #lastReport: ReconcileReport | undefined;
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  get lastReport(): ReconcileReport | undefined {
+    return this.#lastReport;
+  }
+
+  /** The spec most recently accepted (validated), if any. */
+  get spec(): LoadBalancerSpec | undefined {
+    return this.#spec;
+  }
+
+  /** Settles transactions a crash left open, after the applier put the committed generation back. */
+  async recover(): Promise<void> {
+    await this.#deps.applier.recover();
+    for (const open of this.#deps.history.open()) {
+      await this.#deps.history.update(open.id, 'rolled_back', {
+        stage: open.stage ?? 'apply',
+        error:
+          'interrupted: the agent stopped during this transaction; the committed generation was restored',
+      });
+    }
+  }
+
+  async reconcile(trigger: string): Promise<ReconcileReport> {
+    const started = this.#now();
+    const report = await this.#reconcile(trigger, started);
+    this.#lastReport = report;
+    this.#deps.onReport?.(report, this.#spec);
+    return report;
+  }
+
+  async #reconcile(trigger: string, started: Date): Promise<ReconcileReport> {
+    const base = { trigger, at: started.toISOString() };
+    const done = (fields: Omit<ReconcileReport, 'trigger' | 'at' | 'durationMs'>): ReconcileReport => ({
+      ...base,
+      ...fields,
+      durationMs: this.#now().getTime() - started.getTime(),
+    });
+    const { logger, events, applier, history } = this.#deps;
+
+    const fetched = await this.#deps.source.fetch();
+    if (fetched.kind === 'error') {
+      logger.warn(
+        { source: this.#deps.source.description, error: fetched.message },
+        'spec source unavailable',
+      );
+      return done({ result: 'source_error', error: fetched.message });
+    }
+    let text: string;
+    if (fetched.kind === 'unchanged') {
+      if (this.#lastText === undefined) return done({ result: 'unchanged', hash: applier.committedHash() });
+      text = this.#lastText;
+    } else {
+      text = fetched.text;
+      this.#lastText = text;
+    }
+
+    const parsed = this.#deps.parse(text);
+    if (!parsed.ok) {
+      const lines = parsed.problems.map(formatProblem);
+      const error =
+        parsed.apiError !== undefined ? `API error: ${parsed.apiError}` : 'invalid load balancer spec';
+      await this.#rejectOnce(text, error, lines);
+      return done({ result: 'rejected', error, problems: lines });
+    }
+    this.#spec = parsed.spec;
+    for (const path of parsed.ignored) logger.debug({ path }, 'ignored unknown spec field');
+    for (const warning of parsed.warnings) logger.warn({ path: warning.path }, warning.message);
+
+    const prepared = await this.#deps.prepare(parsed.spec);
+    if (!prepared.ok) {
+      const lines = prepared.problems.map(formatProblem);
+      const error = `spec rejected at ${prepared.stage}`;
+      await this.#rejectOnce(text, error, lines);
+      return done({ result: 'rejected', error, problems: lines });
+    }
+
+    const { generation } = prepared;
+    const previousHash = applier.committedHash();
+    if (previousHash === generation.hash) return done({ result: 'unchanged', hash: generation.hash });
+
+    const tx = await history.begin(generation.hash, previousHash, applier.strategy);
+    await history.update(tx.id, 'applying', { stage: 'apply' });
+    let outcome: Awaited<ReturnType<Applier['apply']>>;
+    try {
+      outcome = await applier.apply(generation, tx.id);
+    } catch (err) {
+      outcome = { ok: false, stage: 'apply', error: errorMessage(err), restored: false };
+    }
+    const durationMs = this.#now().getTime() - started.getTime();
+    if (outcome.ok) {
+      await history.update(tx.id, 'committed', { stage: 'commit', epoch: outcome.epoch });
+      logger.info(
+        {
+          hash: generation.hash,
+          previousHash,
+          epoch: outcome.epoch,
+          durationMs,
+          transaction: tx.id,
+          outcome: 'committed',
+        },
+        'configuration applied',
+      );
+      await events.enqueue('config_updated', `configuration ${short(generation.hash)} applied`, {
+        transaction_id: tx.id,
+        hash: generation.hash,
+        previous_hash: previousHash ?? null,
+        epoch: outcome.epoch ?? null,
+        backends: parsed.spec.backends.length,
+      });
+      return done({ result: 'applied', hash: generation.hash, transactionId: tx.id });
+    }
+
+    const metadata = {
+      transaction_id: tx.id,
+      stage: outcome.stage,
+      epoch: outcome.epoch ?? null,
+      error: outcome.error,
+      hash: generation.hash,
+      previous_hash: previousHash ?? null,
+    };
+    await history.update(tx.id, outcome.restored ? 'rolled_back' : 'failed', {
+      stage: outcome.stage,
+      error: outcome.restoreError
+        ? `${outcome.error}; restore failed: ${outcome.restoreError}`
+        : outcome.error,
+      epoch: outcome.epoch,
+    });
+    logger.error(
+      { ...metadata, durationMs, outcome: outcome.restored ? 'rolled_back' : 'failed' },
+      'apply failed',
+    );
+    await events.enqueue(
+      'reload_failed',
+      `applying ${short(generation.hash)} failed at ${outcome.stage}: ${outcome.error}`,
+      metadata,
+    );
+    if (outcome.restored) {
+      await events.enqueue('rollback', `restored configuration ${short(previousHash ?? '')}`, metadata);
+    } else if (previousHash !== undefined) {
+      await events.enqueue(
+        'critical_failure',
+        `could not restore the previous configuration: ${outcome.restoreError}`,
+        {
+          ...metadata,
+          restore_error: outcome.restoreError ?? null,
+        },
+      );
+    }
+    return done({ result: 'failed', hash: generation.hash, error: outcome.error, transactionId: tx.id });
+  }
+
+  async #rejectOnce(text: string, error: string, lines: readonly string[]): Promise<void> {
+    const digest = createHash('sha256').update(text).digest('hex');
+    this.#deps.logger.warn({ problems: lines.slice(0, MAX_PROBLEM_LINES), document: short(digest) }, error);
+    if (this.#rejected.has(digest)) return;
+    this.#rejected.add(digest);
+    // Bounded: a flapping API must not grow this set without end.
+    if (this.#rejected.size > 100) this.#rejected.delete(this.#rejected.values().next().value as string);
+    const shown = lines.slice(0, MAX_PROBLEM_LINES);
+    const more = lines.length > shown.length ? `\n(${lines.length - shown.length} more)` : '';
+    await this.#deps.events.enqueue('config_rejected', `${error}:\n${shown.join('\n')}${more}`, {
+      document_sha256: digest,
+      problems: shown,
+      problem_count: lines.length,
+    });
+  }
+}
+
+const short = (hash: string): string => hash.slice(0, 12);

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ReconcileLoop, type Timers } from '../../../src/reconcile/loop.ts';
+
+/** A manual clock: timers fire only when the test says so. */
+class ManualTimers implements Timers {
+  readonly pending = new Map<number, { fn: () => void; ms: number }>();
+  #next = 1;
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#next++;
+    this.pending.set(id, { fn, ms });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  fireAll(): void {
+    const due = [...this.pending.values()];
+    this.pending.clear();
+    for (const t of due) t.fn();
+  }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('ReconcileLoop', () => {
+  it('runs at start, then on the poll timer with ±10 % jitter', async () => {
+    const timers = new ManualTimers();
+    const runs: string[] = [];
+    const loop = new ReconcileLoop({
+      intervalMs: 30_000,
+      random: () => 1,
+      timers,
+      run: async (t) => {
+        runs.push(t);
+      },
+    });
+    loop.start();
+    await tick();
+    assert.deepEqual(runs, ['start']);
+    assert.deepEqual(
+      [...timers.pending.values()].map((t) => t.ms),
+      [33_000],
+    );
+    timers.fireAll();
+    await tick();
+    assert.deepEqual(runs, ['start', 'poll']);
+    await loop.stop(100);
+  });
+
+  it('keeps every delay within the jitter band', () => {
+    let r = 0;
+    const loop = new ReconcileLoop({ intervalMs: 1000, random: () => r, run: async () => undefined });
+    for (r = 0; r <= 1; r += 0.125) {
+      const d = loop.nextDelay();
+      assert.ok(d >= 900 && d <= 1100, `delay ${d}`);
+    }
+  });
+
+  it('never overlaps: triggers during a run coalesce into exactly one follow-up run', async () => {
+    const timers = new ManualTimers();
+    const gate = deferred();
+    let active = 0;
+    let maxActive = 0;
+    const runs: string[] = [];
+    const loop = new ReconcileLoop({
+      intervalMs: 1000,
+      timers,
+      run: async (t) => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        runs.push(t);
+        if (runs.length === 1) await gate.promise;
+        active--;
+      },
+    });
+    loop.start();
+    loop.trigger('sighup');
+    loop.trigger('sighup');
+    loop.trigger('file');
+    gate.resolve();
+    for (let i = 0; i < 10; i++) await tick();
+    assert.deepEqual(runs, ['start', 'file']);
+    assert.equal(maxActive, 1);
+    await loop.stop(100);
+  });
+
+  it('stop waits for the run in flight and schedules nothing after it', async () => {
+    const timers = new ManualTimers();
+    const gate = deferred();
+    let finished = false;
+    const loop = new ReconcileLoop({
+      intervalMs: 1000,
+      timers,
+      run: async () => {
+        await gate.promise;
+        finished = true;
+      },
+    });
+    loop.start();
+    const stopping = loop.stop(5_000);
+    gate.resolve();
+    assert.equal(await stopping, true);
+    assert.equal(finished, true);
+    assert.equal(timers.pending.size, 0);
+  });
+
+  it('stop gives up after its bound when a run hangs', async () => {
+    const loop = new ReconcileLoop({ intervalMs: 1000, run: () => new Promise<void>(() => undefined) });
+    loop.start();
+    assert.equal(await loop.stop(20), false);
+  });
+
+  it('a failing run is reported and the loop keeps polling', async () => {
+    const timers = new ManualTimers();
+    const errors: unknown[] = [];
+    const loop = new ReconcileLoop({
+      intervalMs: 1000,
+      timers,
+      onError: (e) => errors.push(e),
+      run: async () => {
+        throw new Error('boom');
+      },
+    });
+    loop.start();
+    await tick();
+    assert.equal(errors.length, 1);
+    assert.equal(timers.pending.size, 1);
+    await loop.stop(100);
+  });
+});
