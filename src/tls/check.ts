@@ -63,19 +63,19 @@ export interface TlsCheckResult {
  */
 export const RSA_MIN_BITS = 2048;
 export const RSA_MAX_BITS = 8192;
-const CURVES: Readonly<Record<string, EcCurve>> = {
-  prime256v1: 'P-256',
-  secp384r1: 'P-384',
-  secp521r1: 'P-521',
-};
+const CURVES: ReadonlyMap<string, EcCurve> = new Map([
+  ['prime256v1', 'P-256'],
+  ['secp384r1', 'P-384'],
+  ['secp521r1', 'P-521'],
+]);
 const CURVE_BITS: Readonly<Record<EcCurve, number>> = { 'P-256': 256, 'P-384': 384, 'P-521': 521 };
 
-const KEY_LABELS: Readonly<Record<string, 'pkcs8' | 'pkcs1' | 'sec1' | 'encrypted'>> = {
-  'PRIVATE KEY': 'pkcs8',
-  'RSA PRIVATE KEY': 'pkcs1',
-  'EC PRIVATE KEY': 'sec1',
-  'ENCRYPTED PRIVATE KEY': 'encrypted',
-};
+const KEY_LABELS: ReadonlyMap<string, 'pkcs8' | 'pkcs1' | 'sec1' | 'encrypted'> = new Map([
+  ['PRIVATE KEY', 'pkcs8'],
+  ['RSA PRIVATE KEY', 'pkcs1'],
+  ['EC PRIVATE KEY', 'sec1'],
+  ['ENCRYPTED PRIVATE KEY', 'encrypted'],
+]);
 
 interface ParsedCert {
   readonly block: number;
@@ -170,7 +170,7 @@ function parsePrivateKey(pem: string, report: Report): KeyObject | undefined {
     return undefined;
   }
   // Other blocks (EC PARAMETERS from `openssl ecparam`, a certificate) are ignored, as Envoy ignores them.
-  const keys = scan.blocks.filter((b) => KEY_LABELS[b.label] !== undefined);
+  const keys = scan.blocks.filter((b) => KEY_LABELS.has(b.label));
   const block = keys[0];
   if (!block) {
     report('no PEM private key block found (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)');
@@ -180,7 +180,7 @@ function parsePrivateKey(pem: string, report: Report): KeyObject | undefined {
     report(`holds ${keys.length} private key blocks; exactly one expected`);
     return undefined;
   }
-  const type = KEY_LABELS[block.label];
+  const type = KEY_LABELS.get(block.label);
   if (type === 'encrypted' || block.hasHeaders || type === undefined) {
     report(`block ${block.index}: encrypted private keys are not supported (Envoy is given no password)`);
     return undefined;
@@ -208,7 +208,7 @@ function checkKeyPolicy(publicKey: KeyObject, report: Report): void {
   }
   if (type === 'ec') {
     const curve = details.namedCurve ?? 'unknown';
-    if (CURVES[curve] === undefined) {
+    if (!CURVES.has(curve)) {
       report(`ECDSA curve ${curve} is not supported by Envoy (P-256, P-384 or P-521 only)`);
     }
     return;
@@ -284,7 +284,7 @@ function describe(leaf: ParsedCert, chainLength: number): CertificateInfo {
   const pub = leaf.cert.publicKey;
   const keyType = pub.asymmetricKeyType ?? 'unknown';
   const details = pub.asymmetricKeyDetails ?? {};
-  const curve = keyType === 'ec' ? CURVES[details.namedCurve ?? ''] : undefined;
+  const curve = keyType === 'ec' ? CURVES.get(details.namedCurve ?? '') : undefined;
   const keyBits = keyType === 'rsa' ? details.modulusLength : curve ? CURVE_BITS[curve] : undefined;
   const sans = parseSubjectAltName(leaf.cert.subjectAltName ?? '');
   return {
