@@ -116,7 +116,7 @@ const hostPort = (portRequired: boolean, description: string) => {
 
 const path = (description: string, kind = 'path') =>
   leaf(
-    str().min(1, { error: 'must not be empty' }),
+    str().refine((s) => s !== '', { error: 'must not be empty' }),
     `${kind} (absolute, or ./relative to this file)`,
     description,
   );
