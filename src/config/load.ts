@@ -83,12 +83,9 @@ export function parseAgentConfig(
 
   const built = buildConfig(raw, options.baseDir);
   for (const f of built.findings) broken.add(f.path);
-  const findings = [...built.findings, ...checkConfig(built.config)];
   const isBroken = (key: string) => [...broken].some((b) => key === b || key.startsWith(`${b}.`));
-  for (const f of findings) {
-    if (built.findings.includes(f) || !f.keys.some(isBroken))
-      problems.push({ path: f.path, message: f.message });
-  }
+  const crossKey = checkConfig(built.config).filter((f) => !f.keys.some(isBroken));
+  for (const f of [...built.findings, ...crossKey]) problems.push({ path: f.path, message: f.message });
   if (problems.length > 0) return failed(problems);
   return { ok: true, value: built.config, warnings: configWarnings(built.config) };
 }
