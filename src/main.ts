@@ -2,9 +2,9 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 
-export const EXIT_OK = 0;
-export const EXIT_INVALID = 1;
-export const EXIT_USAGE = 2;
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './commands/exit.ts';
+
+export { EXIT_INVALID, EXIT_OK, EXIT_USAGE };
 
 const USAGE = `Usage: vpsie-lb-agent <command> [options]
 

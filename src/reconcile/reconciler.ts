@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Applier, Generation } from '../apply/types.ts';
+import type { Logger } from '../log/logger.ts';
 import type { TransactionLog } from '../apply/history.ts';
 import type { SpecSource } from '../source/types.ts';
 import type { LoadBalancerSpec } from '../spec/types.ts';
@@ -20,12 +21,8 @@ export interface EventSink {
   enqueue(type: EventKind, message: string, metadata?: Record<string, unknown>): Promise<void>;
 }
 
-export interface LogSink {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+/** Kept as an alias so observers can depend on the reconciler's view of logging. */
+export type LogSink = Logger;
 
 /** Untrusted text → a validated spec, or the problems that make it unusable. */
 export type ParseOutcome =
