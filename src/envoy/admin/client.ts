@@ -1,0 +1,358 @@
+/**
+ * Typed client for Envoy's admin API (envoy-notes §3). Every call has a deadline and a body cap; every body is
+ * parsed into a type here, at the edge; every failure is an AdminError naming the endpoint.
+ */
+import { request } from 'node:http';
+import { isIP } from 'node:net';
+import type { z } from 'zod';
+import { AdminError } from './errors.ts';
+import {
+  ClustersJson,
+  ConfigDumpJson,
+  describeIssues,
+  ListenersJson,
+  ServerInfoJson,
+  StatsJson,
+} from './parse.ts';
+
+export type ServerState = 'LIVE' | 'PRE_INITIALIZING' | 'INITIALIZING' | 'DRAINING' | (string & {});
+
+export interface AdminClientOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Deadline of one whole call: connect, request, full body. Default 5000. */
+  readonly timeoutMs?: number;
+  /** Body cap of every call unless the call names its own. Default 8 MiB. */
+  readonly maxBodyBytes?: number;
+  /** The admin API can stop and reconfigure Envoy; off loopback it must be asked for explicitly. */
+  readonly allowNonLoopback?: boolean;
+}
+
+export interface Ready {
+  readonly state: ServerState;
+  /** 200 and LIVE. */
+  readonly live: boolean;
+}
+
+export interface ServerInfo {
+  readonly version: string;
+  readonly state: ServerState;
+  readonly hotRestartVersion: string;
+  readonly uptimeCurrentEpochS: number;
+  readonly uptimeAllEpochsS: number;
+  readonly restartEpoch: number;
+  /** uint64 in proto3 JSON, kept as the decimal string. */
+  readonly baseId: string;
+  readonly concurrency: number;
+  readonly drainTimeS: number;
+  readonly parentShutdownTimeS: number;
+  readonly drainStrategy: string;
+  readonly mode: string;
+  readonly disableHotRestart: boolean;
+  readonly nodeId: string;
+  readonly nodeCluster: string;
+}
+
+/** The boolean flags of envoy.admin.v3.HostHealthStatus. False ones are absent from the JSON. */
+export const FAILURE_FLAGS = [
+  'failed_active_health_check',
+  'failed_outlier_check',
+  'failed_active_degraded_check',
+  'pending_dynamic_removal',
+  'pending_active_hc',
+  'excluded_via_immediate_hc_fail',
+  'active_hc_timeout',
+] as const;
+export type FailureFlag = (typeof FAILURE_FLAGS)[number];
+const EDS_UNHEALTHY = new Set(['UNHEALTHY', 'DRAINING', 'TIMEOUT']);
+
+export interface HostStatus {
+  /** IP (or pipe path) and port (0 for pipes). */
+  readonly address: string;
+  readonly port: number;
+  /** No failure flag set and the EDS status is not UNHEALTHY/DRAINING/TIMEOUT. */
+  readonly healthy: boolean;
+  readonly failureFlags: readonly FailureFlag[];
+  /** HEALTHY unless EDS said otherwise; UNKNOWN when absent (the proto default). */
+  readonly edsHealthStatus: string;
+  readonly weight: number;
+  readonly stats: ReadonlyMap<string, number>;
+}
+
+export interface ClusterStatus {
+  readonly name: string;
+  readonly addedViaApi: boolean;
+  readonly hosts: readonly HostStatus[];
+}
+
+export interface ListenerStatus {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** One typed dump (BootstrapConfigDump, ClustersConfigDump…) or, with `resource`, one item; `@type` kept. */
+export type ConfigDumpEntry = Readonly<Record<string, unknown>> & { readonly '@type'?: unknown };
+export interface ConfigDump {
+  readonly configs: readonly ConfigDumpEntry[];
+}
+
+export interface ConfigDumpOptions {
+  readonly mask?: string;
+  readonly nameRegex?: string;
+  readonly includeEds?: boolean;
+  readonly maxBytes?: number;
+}
+
+export interface DrainOptions {
+  readonly graceful?: boolean;
+  readonly inboundOnly?: boolean;
+  readonly skipExit?: boolean;
+}
+
+export interface AdminClient {
+  readonly host: string;
+  readonly port: number;
+  ready(): Promise<Ready>;
+  serverInfo(): Promise<ServerInfo>;
+  /** Counters and gauges (text readouts and histograms left out). */
+  stats(options?: { usedOnly?: boolean }): Promise<Map<string, number>>;
+  /** `filter=<re2>`: Envoy applies the regex. */
+  statsFiltered(regex: string, options?: { usedOnly?: boolean }): Promise<Map<string, number>>;
+  /** Text readouts such as `cluster_manager.cds.version_text`. */
+  textReadouts(regex?: string): Promise<Map<string, string>>;
+  configDump(resource?: string, options?: ConfigDumpOptions): Promise<ConfigDump>;
+  clusters(): Promise<ClusterStatus[]>;
+  listeners(): Promise<ListenerStatus[]>;
+  prometheusStats(maxBytes?: number): Promise<string>;
+  hotRestartVersion(): Promise<string>;
+  drainListeners(options?: DrainOptions): Promise<void>;
+  quit(): Promise<void>;
+  healthcheckFail(): Promise<void>;
+  healthcheckOk(): Promise<void>;
+}
+
+/** 127.0.0.0/8, ::1, ::ffff:127.x.y.z, or the name localhost (dialled as 127.0.0.1). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) {
+    const lower = h.toLowerCase();
+    if (lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+    return mapped?.[1]?.startsWith('127.') === true;
+  }
+  return false;
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+export function createAdminClient(options: AdminClientOptions): AdminClient {
+  const { port } = options;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError(`admin port: must be 1..65535, got ${String(port)}`);
+  }
+  if (!options.allowNonLoopback && !isLoopbackHost(options.host)) {
+    throw new RangeError(
+      `admin host: ${options.host} is not a loopback address; set allowNonLoopback to talk to a remote admin API`,
+    );
+  }
+  const host = options.host === 'localhost' ? '127.0.0.1' : options.host.replace(/^\[(.*)\]$/, '$1');
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+
+  const call = (method: 'GET' | 'POST', path: string, maxBytes = maxBodyBytes): Promise<RawResponse> => {
+    const endpoint = `${method} ${path}`;
+    return new Promise<RawResponse>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: AdminError | undefined, value?: RawResponse): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err !== undefined) {
+          req.destroy();
+          reject(err);
+        } else if (value !== undefined) resolve(value);
+      };
+      const req = request({ host, port, method, path, agent: false, headers: { connection: 'close' } }, (res) => {
+        const declared = Number(res.headers['content-length'] ?? Number.NaN);
+        if (declared > maxBytes) {
+          finish(new AdminError(endpoint, 'too_large', `body of ${declared} bytes exceeds the cap of ${maxBytes}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) {
+            finish(new AdminError(endpoint, 'too_large', `body exceeds the cap of ${maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => finish(new AdminError(endpoint, 'connect', err.message)));
+      });
+      const timer = setTimeout(
+        () => finish(new AdminError(endpoint, 'timeout', `timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        finish(new AdminError(endpoint, 'connect', `${err.code ?? 'error'}: ${err.message}`)),
+      );
+      if (method === 'POST') req.setHeader('content-length', '0');
+      req.end();
+    });
+  };
+
+  const expect = async (method: 'GET' | 'POST', path: string, ok: readonly number[], maxBytes?: number): Promise<RawResponse> => {
+    const res = await call(method, path, maxBytes);
+    if (!ok.includes(res.status)) {
+      const snippet = res.body.slice(0, 200);
+      throw new AdminError(`${method} ${path}`, 'status', `HTTP ${res.status}: ${snippet.trim()}`, res.status, snippet);
+    }
+    return res;
+  };
+
+  const json = async <S extends z.ZodType>(path: string, schema: S, maxBytes?: number): Promise<z.output<S>> => {
+    const res = await expect('GET', path, [200], maxBytes);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(res.body);
+    } catch (err) {
+      throw new AdminError(`GET ${path}`, 'parse', `not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw new AdminError(`GET ${path}`, 'parse', describeIssues(parsed.error));
+    return parsed.data;
+  };
+
+  const post = async (path: string): Promise<void> => {
+    await expect('POST', path, [200]);
+  };
+
+  const statsQuery = (filter: string | undefined, usedOnly: boolean | undefined): string => {
+    const q = new URLSearchParams({ format: 'json' });
+    if (usedOnly) q.set('usedonly', '');
+    if (filter !== undefined) q.set('filter', filter);
+    return `/stats?${q.toString()}`;
+  };
+
+  const numericStats = async (filter: string | undefined, usedOnly: boolean | undefined): Promise<Map<string, number>> => {
+    const body = await json(statsQuery(filter, usedOnly), StatsJson);
+    const out = new Map<string, number>();
+    for (const s of body.stats) if ('name' in s && typeof s.value === 'number') out.set(s.name, s.value);
+    return out;
+  };
+
+  return {
+    host,
+    port,
+
+    async ready() {
+      const res = await expect('GET', '/ready', [200, 503]);
+      const state = res.body.trim();
+      if (!/^[A-Z_]+$/.test(state)) throw new AdminError('GET /ready', 'parse', `unexpected body ${JSON.stringify(state.slice(0, 40))}`);
+      return { state, live: res.status === 200 && state === 'LIVE' };
+    },
+
+    async serverInfo() {
+      const j = await json('/server_info', ServerInfoJson);
+      const o = j.command_line_options ?? {};
+      return {
+        version: j.version,
+        state: j.state,
+        hotRestartVersion: j.hot_restart_version ?? '',
+        uptimeCurrentEpochS: j.uptime_current_epoch ?? 0,
+        uptimeAllEpochsS: j.uptime_all_epochs ?? 0,
+        restartEpoch: o.restart_epoch ?? 0,
+        baseId: o.base_id ?? '0',
+        concurrency: o.concurrency ?? 0,
+        drainTimeS: o.drain_time ?? 0,
+        parentShutdownTimeS: o.parent_shutdown_time ?? 0,
+        drainStrategy: o.drain_strategy ?? 'Gradual',
+        mode: o.mode ?? 'Serve',
+        disableHotRestart: o.disable_hot_restart ?? false,
+        nodeId: j.node?.id ?? '',
+        nodeCluster: j.node?.cluster ?? '',
+      };
+    },
+
+    stats: (opts) => numericStats(undefined, opts?.usedOnly),
+    statsFiltered: (regex, opts) => numericStats(regex, opts?.usedOnly),
+
+    async textReadouts(regex) {
+      const body = await json(statsQuery(regex, false), StatsJson);
+      const out = new Map<string, string>();
+      for (const s of body.stats) if ('name' in s && typeof s.value === 'string') out.set(s.name, s.value);
+      return out;
+    },
+
+    async configDump(resource, opts = {}) {
+      const q = new URLSearchParams();
+      if (resource !== undefined) q.set('resource', resource);
+      if (opts.mask !== undefined) q.set('mask', opts.mask);
+      if (opts.nameRegex !== undefined) q.set('name_regex', opts.nameRegex);
+      if (opts.includeEds) q.set('include_eds', '');
+      const qs = q.toString();
+      const body = await json(`/config_dump${qs === '' ? '' : `?${qs}`}`, ConfigDumpJson, opts.maxBytes);
+      return { configs: body.configs ?? [] };
+    },
+
+    async clusters() {
+      const body = await json('/clusters?format=json', ClustersJson);
+      return (body.cluster_statuses ?? []).map((c) => ({
+        name: c.name,
+        addedViaApi: c.added_via_api ?? false,
+        hosts: (c.host_statuses ?? []).map((h): HostStatus => {
+          const hs = h.health_status ?? {};
+          const failureFlags = FAILURE_FLAGS.filter((f) => hs[f] === true);
+          const eds = typeof hs.eds_health_status === 'string' ? hs.eds_health_status : 'UNKNOWN';
+          const sa = h.address.socket_address;
+          return {
+            address: sa?.address ?? h.address.pipe?.path ?? '',
+            port: sa?.port_value ?? 0,
+            healthy: failureFlags.length === 0 && !EDS_UNHEALTHY.has(eds),
+            failureFlags,
+            edsHealthStatus: eds,
+            weight: h.weight ?? 1,
+            stats: new Map((h.stats ?? []).map((s) => [s.name, s.value ?? 0])),
+          };
+        }),
+      }));
+    },
+
+    async listeners() {
+      const body = await json('/listeners?format=json', ListenersJson);
+      return (body.listener_statuses ?? []).map((l) => ({
+        name: l.name,
+        address: l.local_address?.socket_address?.address ?? l.local_address?.pipe?.path ?? '',
+        port: l.local_address?.socket_address?.port_value ?? 0,
+      }));
+    },
+
+    async prometheusStats(maxBytes) {
+      return (await expect('GET', '/stats/prometheus', [200], maxBytes)).body;
+    },
+
+    async hotRestartVersion() {
+      return (await expect('GET', '/hot_restart_version', [200])).body.trim();
+    },
+
+    async drainListeners(opts = {}) {
+      const flags = [opts.graceful && 'graceful', opts.inboundOnly && 'inboundonly', opts.skipExit && 'skip_exit'];
+      const q = flags.filter((f): f is string => typeof f === 'string').join('&');
+      await post(`/drain_listeners${q === '' ? '' : `?${q}`}`);
+    },
+
+    quit: () => post('/quitquitquit'),
+    healthcheckFail: () => post('/healthcheck/fail'),
+    healthcheckOk: () => post('/healthcheck/ok'),
+  };
+}
+
+export { AdminError, type AdminErrorKind, isAdminError } from './errors.ts';
