@@ -1,0 +1,75 @@
+/**
+ * Runs an async task every `intervalMs`, never overlapping: the next run is scheduled when the previous one ends,
+ * so a slow Envoy or API cannot pile up requests. Timers are unref'd (they never keep the process alive) and
+ * injectable so tests drive the schedule by hand.
+ */
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout(fn, ms) {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return handle;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
+};
+
+export class IntervalDriver {
+  readonly #task: () => Promise<void>;
+  readonly #intervalMs: number;
+  readonly #timers: Timers;
+  readonly #onError: (err: unknown) => void;
+  #handle: unknown;
+  #running: Promise<void> | undefined;
+  #stopped = true;
+
+  constructor(
+    task: () => Promise<void>,
+    intervalMs: number,
+    opts: { timers?: Timers; onError?: (err: unknown) => void } = {},
+  ) {
+    if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+      throw new Error(`interval must be a positive number of milliseconds, got ${intervalMs}`);
+    }
+    this.#task = task;
+    this.#intervalMs = intervalMs;
+    this.#timers = opts.timers ?? realTimers;
+    this.#onError = opts.onError ?? (() => {});
+  }
+
+  /** Runs the task now, then every interval after each run ends. Calling it twice is harmless. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#run();
+  }
+
+  /** Stops scheduling and waits for a run in progress to end. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#handle !== undefined) this.#timers.clearTimeout(this.#handle);
+    this.#handle = undefined;
+    await this.#running;
+  }
+
+  #run(): void {
+    this.#handle = undefined;
+    if (this.#stopped) return;
+    this.#running = (async () => {
+      try {
+        await this.#task();
+      } catch (err) {
+        this.#onError(err);
+      }
+    })().finally(() => {
+      this.#running = undefined;
+      if (!this.#stopped) this.#handle = this.#timers.setTimeout(() => this.#run(), this.#intervalMs);
+    });
+  }
+}
