@@ -1,0 +1,58 @@
+// Shared wiring for the API client tests: config for the fake, instant sleeps that record, a logger that records.
+import type { AgentConfig } from '../../../src/config/types.ts';
+import type { MinimalLogger } from '../../../src/source/vpsie/logger.ts';
+import type { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
+
+export const API_KEY = 'vk_live_5f3c9a7e1d2b4c6a8e0f1a3b5c7d9e1f';
+
+export function devConfig(api: FakeVpsieApi, over: Partial<AgentConfig['vpsie']> = {}): AgentConfig['vpsie'] {
+  return {
+    apiUrl: api.url,
+    apiKeyFile: '/etc/vpsie-lb/api-key',
+    loadbalancerId: 'lb-1',
+    pollIntervalMs: 30_000,
+    allowedHosts: ['api.vpsie.com'],
+    allowInsecureApi: true,
+    requestTimeoutMs: 2_000,
+    ...over,
+  };
+}
+
+export function strictConfig(apiUrl: string, over: Partial<AgentConfig['vpsie']> = {}): AgentConfig['vpsie'] {
+  return {
+    apiUrl,
+    apiKeyFile: '/etc/vpsie-lb/api-key',
+    loadbalancerId: 'lb-1',
+    pollIntervalMs: 30_000,
+    allowedHosts: ['api.vpsie.test', '*.vpsie.test'],
+    allowInsecureApi: false,
+    requestTimeoutMs: 2_000,
+    ...over,
+  };
+}
+
+/** A sleep that returns at once and remembers what it was asked for. */
+export function recordingSleep(): { sleep: (ms: number) => Promise<void>; calls: number[] } {
+  const calls: number[] = [];
+  return {
+    calls,
+    sleep: (ms) => {
+      calls.push(ms);
+      return new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+/** A logger that keeps every line as JSON text. */
+export function recordingLogger(): { logger: MinimalLogger; lines: string[] } {
+  const lines: string[] = [];
+  const rec =
+    (level: string) =>
+    (obj: object, msg?: string): void => {
+      lines.push(JSON.stringify({ level, ...obj, msg }));
+    };
+  return {
+    lines,
+    logger: { info: rec('info'), warn: rec('warn'), error: rec('error'), debug: rec('debug') },
+  };
+}
