@@ -178,25 +178,36 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
           reject(err);
         } else if (value !== undefined) resolve(value);
       };
-      const req = request({ host, port, method, path, agent: false, headers: { connection: 'close' } }, (res) => {
-        const declared = Number(res.headers['content-length'] ?? Number.NaN);
-        if (declared > maxBytes) {
-          finish(new AdminError(endpoint, 'too_large', `body of ${declared} bytes exceeds the cap of ${maxBytes}`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBytes) {
-            finish(new AdminError(endpoint, 'too_large', `body exceeds the cap of ${maxBytes} bytes`));
+      const req = request(
+        { host, port, method, path, agent: false, headers: { connection: 'close' } },
+        (res) => {
+          const declared = Number(res.headers['content-length'] ?? Number.NaN);
+          if (declared > maxBytes) {
+            finish(
+              new AdminError(
+                endpoint,
+                'too_large',
+                `body of ${declared} bytes exceeds the cap of ${maxBytes}`,
+              ),
+            );
             return;
           }
-          chunks.push(chunk);
-        });
-        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err) => finish(new AdminError(endpoint, 'connect', err.message)));
-      });
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes) {
+              finish(new AdminError(endpoint, 'too_large', `body exceeds the cap of ${maxBytes} bytes`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () =>
+            finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', (err) => finish(new AdminError(endpoint, 'connect', err.message)));
+        },
+      );
       const timer = setTimeout(
         () => finish(new AdminError(endpoint, 'timeout', `timed out after ${timeoutMs} ms`)),
         timeoutMs,
@@ -209,22 +220,41 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     });
   };
 
-  const expect = async (method: 'GET' | 'POST', path: string, ok: readonly number[], maxBytes?: number): Promise<RawResponse> => {
+  const expect = async (
+    method: 'GET' | 'POST',
+    path: string,
+    ok: readonly number[],
+    maxBytes?: number,
+  ): Promise<RawResponse> => {
     const res = await call(method, path, maxBytes);
     if (!ok.includes(res.status)) {
       const snippet = res.body.slice(0, 200);
-      throw new AdminError(`${method} ${path}`, 'status', `HTTP ${res.status}: ${snippet.trim()}`, res.status, snippet);
+      throw new AdminError(
+        `${method} ${path}`,
+        'status',
+        `HTTP ${res.status}: ${snippet.trim()}`,
+        res.status,
+        snippet,
+      );
     }
     return res;
   };
 
-  const json = async <S extends z.ZodType>(path: string, schema: S, maxBytes?: number): Promise<z.output<S>> => {
+  const json = async <S extends z.ZodType>(
+    path: string,
+    schema: S,
+    maxBytes?: number,
+  ): Promise<z.output<S>> => {
     const res = await expect('GET', path, [200], maxBytes);
     let raw: unknown;
     try {
       raw = JSON.parse(res.body);
     } catch (err) {
-      throw new AdminError(`GET ${path}`, 'parse', `not JSON: ${err instanceof Error ? err.message : String(err)}`);
+      throw new AdminError(
+        `GET ${path}`,
+        'parse',
+        `not JSON: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw new AdminError(`GET ${path}`, 'parse', describeIssues(parsed.error));
@@ -242,7 +272,10 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     return `/stats?${q.toString()}`;
   };
 
-  const numericStats = async (filter: string | undefined, usedOnly: boolean | undefined): Promise<Map<string, number>> => {
+  const numericStats = async (
+    filter: string | undefined,
+    usedOnly: boolean | undefined,
+  ): Promise<Map<string, number>> => {
     const body = await json(statsQuery(filter, usedOnly), StatsJson);
     const out = new Map<string, number>();
     for (const s of body.stats) if ('name' in s && typeof s.value === 'number') out.set(s.name, s.value);
@@ -256,7 +289,8 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     async ready() {
       const res = await expect('GET', '/ready', [200, 503]);
       const state = res.body.trim();
-      if (!/^[A-Z_]+$/.test(state)) throw new AdminError('GET /ready', 'parse', `unexpected body ${JSON.stringify(state.slice(0, 40))}`);
+      if (!/^[A-Z_]+$/.test(state))
+        throw new AdminError('GET /ready', 'parse', `unexpected body ${JSON.stringify(state.slice(0, 40))}`);
       return { state, live: res.status === 200 && state === 'LIVE' };
     },
 
@@ -344,7 +378,11 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     },
 
     async drainListeners(opts = {}) {
-      const flags = [opts.graceful && 'graceful', opts.inboundOnly && 'inboundonly', opts.skipExit && 'skip_exit'];
+      const flags = [
+        opts.graceful && 'graceful',
+        opts.inboundOnly && 'inboundonly',
+        opts.skipExit && 'skip_exit',
+      ];
       const q = flags.filter((f): f is string => typeof f === 'string').join('&');
       await post(`/drain_listeners${q === '' ? '' : `?${q}`}`);
     },

@@ -2,7 +2,13 @@
 import { z } from 'zod';
 
 const u64 = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform((v) => String(v));
-const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const num = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 
 /** `"600s"`, `"0.250s"` → seconds. */
 export const durationSeconds = z
@@ -77,9 +83,7 @@ export const ConfigDumpJson = z.object({
 });
 
 export const ListenersJson = z.object({
-  listener_statuses: z
-    .array(z.object({ name: z.string(), local_address: Address.optional() }))
-    .optional(),
+  listener_statuses: z.array(z.object({ name: z.string(), local_address: Address.optional() })).optional(),
 });
 
 export type ServerInfoJsonT = z.infer<typeof ServerInfoJson>;

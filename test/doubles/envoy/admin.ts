@@ -10,7 +10,12 @@ import type { Stats } from './stats.ts';
 import { type ResourceStore, type SdsRegistry, TYPE } from './xds.ts';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
-const STATE_GAUGE: Record<ServerState, number> = { LIVE: 0, DRAINING: 1, PRE_INITIALIZING: 2, INITIALIZING: 3 };
+const STATE_GAUGE: Record<ServerState, number> = {
+  LIVE: 0,
+  DRAINING: 1,
+  PRE_INITIALIZING: 2,
+  INITIALIZING: 3,
+};
 export const stateGauge = (s: ServerState): number => STATE_GAUGE[s];
 
 export interface AdminModel {
@@ -34,13 +39,34 @@ export interface AdminModel {
 }
 
 const POST_ONLY = new Set([
-  '/quitquitquit', '/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/logging', '/reset_counters',
-  '/reopen_logs', '/cpuprofiler', '/heapprofiler', '/tap', '/runtime_modify', '/stats/recentlookups/clear',
-  '/stats/recentlookups/disable', '/stats/recentlookups/enable',
+  '/quitquitquit',
+  '/healthcheck/fail',
+  '/healthcheck/ok',
+  '/drain_listeners',
+  '/logging',
+  '/reset_counters',
+  '/reopen_logs',
+  '/cpuprofiler',
+  '/heapprofiler',
+  '/tap',
+  '/runtime_modify',
+  '/stats/recentlookups/clear',
+  '/stats/recentlookups/disable',
+  '/stats/recentlookups/enable',
 ]);
 const GET_PATHS = [
-  '/ready', '/server_info', '/stats', '/stats/prometheus', '/clusters', '/config_dump', '/listeners',
-  '/hot_restart_version', '/runtime', '/certs', '/memory', '/help',
+  '/ready',
+  '/server_info',
+  '/stats',
+  '/stats/prometheus',
+  '/clusters',
+  '/config_dump',
+  '/listeners',
+  '/hot_restart_version',
+  '/runtime',
+  '/certs',
+  '/memory',
+  '/help',
 ];
 
 const secs = (ms: number): string => `${Math.floor(ms / 1000)}s`;
@@ -134,7 +160,13 @@ export class AdminServer {
         if (q.get('format') === 'json') send(200, body, 'application/json');
         else {
           const parsed = JSON.parse(body) as { stats: { name?: string; value?: unknown }[] };
-          send(200, parsed.stats.filter((s) => s.name !== undefined).map((s) => `${s.name}: ${String(s.value)}\n`).join(''));
+          send(
+            200,
+            parsed.stats
+              .filter((s) => s.name !== undefined)
+              .map((s) => `${s.name}: ${String(s.value)}\n`)
+              .join(''),
+          );
         }
         return;
       }
@@ -150,18 +182,34 @@ export class AdminServer {
         if (q.get('format') === 'json') {
           json({ listener_statuses: ls.map((l) => ({ name: l.name, local_address: l.address })) });
         } else {
-          send(200, ls.map((l) => `${l.name}::${l.address.socket_address.address}:${l.address.socket_address.port_value}\n`).join(''));
+          send(
+            200,
+            ls
+              .map(
+                (l) =>
+                  `${l.name}::${l.address.socket_address.address}:${l.address.socket_address.port_value}\n`,
+              )
+              .join(''),
+          );
         }
         return;
       }
       case '/runtime':
-        json({ layers: ['admin'], entries: Object.fromEntries([...this.runtime].map(([k, v]) => [k, { final_value: v, layer_values: [v] }])) });
+        json({
+          layers: ['admin'],
+          entries: Object.fromEntries(
+            [...this.runtime].map(([k, v]) => [k, { final_value: v, layer_values: [v] }]),
+          ),
+        });
         return;
       case '/certs':
         json({ certificates: [] });
         return;
       case '/memory':
-        json({ allocated: String(process.memoryUsage().heapUsed), heap_size: String(process.memoryUsage().heapTotal) });
+        json({
+          allocated: String(process.memoryUsage().heapUsed),
+          heap_size: String(process.memoryUsage().heapTotal),
+        });
         return;
       case '/help':
         send(200, [...GET_PATHS, ...POST_ONLY].map((p) => `  ${p}\n`).join(''));
@@ -270,20 +318,26 @@ export class AdminServer {
     ];
   }
 
-  private hostsOf(cluster: Json): { address: string; port: number; weight: number; eds: string; hostname: string }[] {
+  private hostsOf(
+    cluster: Json,
+  ): { address: string; port: number; weight: number; eds: string; hostname: string }[] {
     const la = cluster.load_assignment;
     if (!isRecord(la) || !Array.isArray(la.endpoints)) return [];
     const out: { address: string; port: number; weight: number; eds: string; hostname: string }[] = [];
     for (const loc of la.endpoints.filter(isRecord)) {
       for (const lbe of (Array.isArray(loc.lb_endpoints) ? loc.lb_endpoints : []).filter(isRecord)) {
         const ep = isRecord(lbe.endpoint) ? lbe.endpoint : {};
-        const sa = isRecord(ep.address) && isRecord(ep.address.socket_address) ? ep.address.socket_address : undefined;
+        const sa =
+          isRecord(ep.address) && isRecord(ep.address.socket_address) ? ep.address.socket_address : undefined;
         if (sa === undefined) continue;
         out.push({
           address: String(sa.address ?? ''),
           port: Number(sa.port_value ?? 0),
           weight: typeof lbe.load_balancing_weight === 'number' ? lbe.load_balancing_weight : 1,
-          eds: typeof lbe.health_status === 'string' && lbe.health_status !== 'UNKNOWN' ? lbe.health_status : 'HEALTHY',
+          eds:
+            typeof lbe.health_status === 'string' && lbe.health_status !== 'UNKNOWN'
+              ? lbe.health_status
+              : 'HEALTHY',
           hostname: typeof ep.hostname === 'string' ? ep.hostname : '',
         });
       }
@@ -302,24 +356,44 @@ export class AdminServer {
         hs.eds_health_status = h.eds;
         return {
           address: { socket_address: { address: h.address, port_value: h.port } },
-          stats: [{ name: 'cx_connect_fail' }, { name: 'cx_total' }, { name: 'rq_error' }, { name: 'rq_success' }, { name: 'rq_timeout' }, { name: 'rq_total' }, { type: 'GAUGE', name: 'cx_active' }, { type: 'GAUGE', name: 'rq_active' }],
+          stats: [
+            { name: 'cx_connect_fail' },
+            { name: 'cx_total' },
+            { name: 'rq_error' },
+            { name: 'rq_success' },
+            { name: 'rq_timeout' },
+            { name: 'rq_total' },
+            { type: 'GAUGE', name: 'cx_active' },
+            { type: 'GAUGE', name: 'rq_active' },
+          ],
           health_status: hs,
           weight: h.weight,
           ...(h.hostname === '' ? {} : { hostname: h.hostname }),
           locality: {},
         };
       });
-      return { name, ...(viaApi ? { added_via_api: true } : {}), host_statuses: hosts, observability_name: name };
+      return {
+        name,
+        ...(viaApi ? { added_via_api: true } : {}),
+        host_statuses: hosts,
+        observability_name: name,
+      };
     });
   }
 
   private clustersText(): string {
     const lines: string[] = [];
     for (const c of this.clusterStatuses()) {
-      for (const h of c.host_statuses as { address: { socket_address: { address: string; port_value: number } }; health_status: Json }[]) {
+      for (const h of c.host_statuses as {
+        address: { socket_address: { address: string; port_value: number } };
+        health_status: Json;
+      }[]) {
         const sa = h.address.socket_address;
         const flags = HEALTH_FLAGS.filter((f) => h.health_status[f] === true);
-        const text = flags.length === 0 ? 'healthy' : flags.map((f) => `/${f === 'failed_active_health_check' ? 'failed_active_hc' : f}`).join('');
+        const text =
+          flags.length === 0
+            ? 'healthy'
+            : flags.map((f) => `/${f === 'failed_active_health_check' ? 'failed_active_hc' : f}`).join('');
         lines.push(`${String(c.name)}::${sa.address}:${sa.port_value}::health_flags::${text}`);
       }
     }
@@ -339,13 +413,18 @@ export class AdminServer {
     }
   }
 
-  private listeners(): { name: string; address: { socket_address: { address: string; port_value: number } } }[] {
+  private listeners(): {
+    name: string;
+    address: { socket_address: { address: string; port_value: number } };
+  }[] {
     const all = [...this.m.bootstrap.staticListeners, ...[...this.m.lds.active.values()].map((r) => r.body)];
     return all.map((l) => {
       const sa = isRecord(l.address) && isRecord(l.address.socket_address) ? l.address.socket_address : {};
       return {
         name: String(l.name ?? ''),
-        address: { socket_address: { address: String(sa.address ?? ''), port_value: Number(sa.port_value ?? 0) } },
+        address: {
+          socket_address: { address: String(sa.address ?? ''), port_value: Number(sa.port_value ?? 0) },
+        },
       };
     });
   }
@@ -354,11 +433,16 @@ export class AdminServer {
     const m = this.m;
     const boot = m.bootTime;
     const omitEmpty = (o: Json): Json =>
-      Object.fromEntries(Object.entries(o).filter(([, v]) => !(Array.isArray(v) && v.length === 0) && v !== ''));
+      Object.fromEntries(
+        Object.entries(o).filter(([, v]) => !(Array.isArray(v) && v.length === 0) && v !== ''),
+      );
     const clusters = omitEmpty({
       '@type': `${DUMP}ClustersConfigDump`,
       version_info: m.cds.versionInfo,
-      static_clusters: m.bootstrap.staticClusters.map((c) => ({ cluster: { '@type': TYPE.cluster, ...c }, last_updated: boot })),
+      static_clusters: m.bootstrap.staticClusters.map((c) => ({
+        cluster: { '@type': TYPE.cluster, ...c },
+        last_updated: boot,
+      })),
       dynamic_active_clusters: [...m.cds.active.values()].map((r) => ({
         version_info: r.versionInfo,
         cluster: { '@type': TYPE.cluster, ...r.body },
@@ -369,7 +453,10 @@ export class AdminServer {
     const listeners = omitEmpty({
       '@type': `${DUMP}ListenersConfigDump`,
       version_info: m.lds.versionInfo,
-      static_listeners: m.bootstrap.staticListeners.map((l) => ({ listener: { '@type': TYPE.listener, ...l }, last_updated: boot })),
+      static_listeners: m.bootstrap.staticListeners.map((l) => ({
+        listener: { '@type': TYPE.listener, ...l },
+        last_updated: boot,
+      })),
       dynamic_listeners: [...dynNames].map((name) => {
         const r = m.lds.active.get(name);
         const e = m.lds.errors.get(name);
@@ -377,10 +464,22 @@ export class AdminServer {
           name,
           ...(r === undefined
             ? {}
-            : { active_state: { version_info: r.versionInfo, listener: { '@type': TYPE.listener, ...r.body }, last_updated: r.lastUpdated } }),
+            : {
+                active_state: {
+                  version_info: r.versionInfo,
+                  listener: { '@type': TYPE.listener, ...r.body },
+                  last_updated: r.lastUpdated,
+                },
+              }),
           ...(e === undefined
             ? {}
-            : { error_state: { failed_configuration: e.failedConfiguration, last_update_attempt: e.lastUpdateAttempt, details: e.details } }),
+            : {
+                error_state: {
+                  failed_configuration: e.failedConfiguration,
+                  last_update_attempt: e.lastUpdateAttempt,
+                  details: e.details,
+                },
+              }),
         };
       }),
     });
@@ -403,7 +502,11 @@ export class AdminServer {
     ];
   }
 
-  private configDump(q: URLSearchParams, send: (s: number, b: string) => void, json: (b: unknown) => void): void {
+  private configDump(
+    q: URLSearchParams,
+    send: (s: number, b: string) => void,
+    json: (b: unknown) => void,
+  ): void {
     const resource = q.get('resource');
     if (resource === null || resource === '') {
       json({ configs: this.dumps() });

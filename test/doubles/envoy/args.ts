@@ -37,11 +37,55 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'criti
 
 /** A subset of Envoy's logger ids (source/common/common/logger.h); enough for the agent's use. */
 const COMPONENTS = new Set([
-  'admin', 'assert', 'backtrace', 'client', 'config', 'connection', 'conn_handler', 'dns', 'dubbo', 'envoy_bug',
-  'file', 'filter', 'forward_proxy', 'grpc', 'happy_eyeballs', 'hc', 'health_checker', 'http', 'http2', 'hot_restart',
-  'init', 'io', 'jwt', 'kafka', 'lua', 'main', 'matcher', 'misc', 'mongo', 'multi_connection', 'oauth2', 'overload',
-  'pool', 'quic', 'quic_stream', 'rbac', 'redis', 'router', 'runtime', 'secret', 'stats', 'tap', 'testing', 'thrift',
-  'tracing', 'udp', 'upstream', 'wasm', 'websocket',
+  'admin',
+  'assert',
+  'backtrace',
+  'client',
+  'config',
+  'connection',
+  'conn_handler',
+  'dns',
+  'dubbo',
+  'envoy_bug',
+  'file',
+  'filter',
+  'forward_proxy',
+  'grpc',
+  'happy_eyeballs',
+  'hc',
+  'health_checker',
+  'http',
+  'http2',
+  'hot_restart',
+  'init',
+  'io',
+  'jwt',
+  'kafka',
+  'lua',
+  'main',
+  'matcher',
+  'misc',
+  'mongo',
+  'multi_connection',
+  'oauth2',
+  'overload',
+  'pool',
+  'quic',
+  'quic_stream',
+  'rbac',
+  'redis',
+  'router',
+  'runtime',
+  'secret',
+  'stats',
+  'tap',
+  'testing',
+  'thrift',
+  'tracing',
+  'udp',
+  'upstream',
+  'wasm',
+  'websocket',
 ]);
 
 type Kind = 'string' | 'uint' | 'bool';
@@ -156,7 +200,8 @@ function check(o: Options): Options {
   if (!(['serve', 'validate', 'init_only'] as string[]).includes(o.mode)) {
     throw new ArgvError(`error: unknown mode '${o.mode}'`);
   }
-  if (!LOG_LEVELS.includes(o.logLevel)) throw new ArgvError(`error: invalid log level specified '${o.logLevel}'`);
+  if (!LOG_LEVELS.includes(o.logLevel))
+    throw new ArgvError(`error: invalid log level specified '${o.logLevel}'`);
   if (o.logLevel === 'warn') o.logLevel = 'warning';
   if (!(['gradual', 'immediate'] as string[]).includes(o.drainStrategy)) {
     throw new ArgvError(`error: unknown drain-strategy '${o.drainStrategy}'`);

@@ -43,7 +43,9 @@ function parseText(text: string, what: string): unknown {
   try {
     return parse(text);
   } catch (err) {
-    throw new ConfigError(`Unable to convert YAML as JSON: ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConfigError(
+      `Unable to convert YAML as JSON: ${what}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
@@ -66,13 +68,16 @@ export function readBootstrapDoc(opts: Options): Json {
     }
     const parsed = parseText(text, opts.configPath);
     if (parsed !== null && parsed !== undefined && !isRecord(parsed)) {
-      throw new ConfigError(`Unable to parse JSON as proto (INVALID_ARGUMENT: not a mapping): ${opts.configPath}`);
+      throw new ConfigError(
+        `Unable to parse JSON as proto (INVALID_ARGUMENT: not a mapping): ${opts.configPath}`,
+      );
     }
     doc = parsed ?? {};
   }
   if (opts.configYaml !== '') {
     const extra = parseText(opts.configYaml, '--config-yaml');
-    if (!isRecord(extra)) throw new ConfigError('Unable to parse JSON as proto: --config-yaml is not a mapping');
+    if (!isRecord(extra))
+      throw new ConfigError('Unable to parse JSON as proto: --config-yaml is not a mapping');
     doc = mergeFrom(doc, extra);
   }
   return doc;
@@ -143,7 +148,9 @@ export function checkSubscription(typeUrl: string, source: PathSource, node: Boo
     );
   }
   if (source.path === '' || !existsSync(source.path)) {
-    throw new ConfigError(`paths must refer to an existing path in the system: '${source.path}' does not exist`);
+    throw new ConfigError(
+      `paths must refer to an existing path in the system: '${source.path}' does not exist`,
+    );
   }
   if (source.watchedDirectory !== undefined && !existsSync(source.watchedDirectory)) {
     throw new ConfigError(

@@ -15,7 +15,8 @@ export const HEALTH_FLAGS = [
 ] as const;
 export type HealthFlag = (typeof HEALTH_FLAGS)[number];
 
-const isFlag = (s: unknown): s is HealthFlag => typeof s === 'string' && (HEALTH_FLAGS as readonly string[]).includes(s);
+const isFlag = (s: unknown): s is HealthFlag =>
+  typeof s === 'string' && (HEALTH_FLAGS as readonly string[]).includes(s);
 
 export class Control {
   private envRejectPending: boolean;

@@ -61,7 +61,11 @@ export interface Running {
 const running = new Set<ChildProcess>();
 
 /** Starts the double in its own process group so killAll() can take down anything it spawned. */
-export function spawnDouble(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Running {
+export function spawnDouble(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Running {
   const child = spawn(ENVOY_DOUBLE, args, {
     env: { ...process.env, ...env },
     cwd,
@@ -139,7 +143,9 @@ export async function waitFor<T>(
     }
     await sleep(intervalMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
+  );
 }
 
 export const readText = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
@@ -157,14 +163,20 @@ export function journalEvents(path: string): { epoch: number; pid: number; event
 
 /** Reads `host:port` from an admin address file once it exists. */
 export async function adminPortFrom(file: string, timeoutMs = 30_000): Promise<number> {
-  return waitFor(`admin address in ${file}`, () => {
-    const m = /:(\d+)$/.exec(readText(file).trim());
-    return m?.[1] === undefined ? undefined : Number(m[1]);
-  }, timeoutMs);
+  return waitFor(
+    `admin address in ${file}`,
+    () => {
+      const m = /:(\d+)$/.exec(readText(file).trim());
+      return m?.[1] === undefined ? undefined : Number(m[1]);
+    },
+    timeoutMs,
+  );
 }
 
 /** A bootstrap with an ephemeral loopback admin port and, optionally, file-based CDS/LDS. */
-export function bootstrapYaml(o: { cds?: string; lds?: string; watchedDir?: string; node?: boolean } = {}): string {
+export function bootstrapYaml(
+  o: { cds?: string; lds?: string; watchedDir?: string; node?: boolean } = {},
+): string {
   const src = (path: string): string =>
     `{resource_api_version: V3, path_config_source: {path: ${JSON.stringify(path)}${
       o.watchedDir === undefined ? '' : `, watched_directory: {path: ${JSON.stringify(o.watchedDir)}}`
@@ -198,7 +210,10 @@ ${ports.map((p) => `      - endpoint: {address: {socket_address: {address: 127.0
 }
 
 /** An LDS DiscoveryResponse of TCP proxy listeners on loopback. */
-export function ldsYaml(version: string, listeners: Record<string, { port: number; cluster: string }>): string {
+export function ldsYaml(
+  version: string,
+  listeners: Record<string, { port: number; cluster: string }>,
+): string {
   const rs = Object.entries(listeners).map(
     ([name, l]) => `- "@type": type.googleapis.com/envoy.config.listener.v3.Listener
   name: ${name}

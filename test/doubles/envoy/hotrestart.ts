@@ -6,7 +6,16 @@
  * shm dirs are as isolated as two hosts. Listen sockets are not handed over (Node cannot pass FDs here).
  */
 import { createHash, randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +55,12 @@ export function shmRoot(): string {
   return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
-export function socketAddress(socketPath: string, role: 'parent' | 'child', scaledBaseId: number, id: number): string {
+export function socketAddress(
+  socketPath: string,
+  role: 'parent' | 'child',
+  scaledBaseId: number,
+  id: number,
+): string {
   const name = `${socketPath}_${role}_${scaledBaseId + (id % MAX_CONCURRENT)}`;
   if (!socketPath.startsWith('@')) return name;
   const dir = process.env.ENVOY_DOUBLE_SHM_DIR;

@@ -49,7 +49,8 @@ async function main(argv: string[]): Promise<void> {
   };
 
   if (opts.mode === 'validate') {
-    if (flag('ENVOY_DOUBLE_REJECT_VALIDATION')) configError('injected validation failure (ENVOY_DOUBLE_REJECT_VALIDATION)');
+    if (flag('ENVOY_DOUBLE_REJECT_VALIDATION'))
+      configError('injected validation failure (ENVOY_DOUBLE_REJECT_VALIDATION)');
     try {
       checkBootstrap(opts, schema);
     } catch (err) {
@@ -143,7 +144,8 @@ async function serve(
   let bootstrap: Bootstrap;
   try {
     bootstrap = interpret(checkBootstrap(opts, schema), opts);
-    if (flag('ENVOY_DOUBLE_FAIL_START')) throw new ConfigError('injected start failure (ENVOY_DOUBLE_FAIL_START)');
+    if (flag('ENVOY_DOUBLE_FAIL_START'))
+      throw new ConfigError('injected start failure (ENVOY_DOUBLE_FAIL_START)');
   } catch (err) {
     return fatal(err);
   }
@@ -185,7 +187,10 @@ async function serve(
       journal.write(fail ? 'healthcheck failed' : 'healthcheck ok');
     },
     drainListeners: (graceful, inboundOnly, skipExit) => {
-      journal.write('draining', `admin graceful=${graceful} inboundonly=${inboundOnly} skip_exit=${skipExit}`);
+      journal.write(
+        'draining',
+        `admin graceful=${graceful} inboundonly=${inboundOnly} skip_exit=${skipExit}`,
+      );
     },
     quit: () => void shutdown('/quitquitquit'),
   };
@@ -211,7 +216,8 @@ async function serve(
     try {
       const bound = await server.listen(address, port);
       admin = server;
-      const text = bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
+      const text =
+        bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
       log.info('main', `admin address: ${text}`);
       journal.write('admin', text);
       for (const file of [opts.adminAddressPath, env.ENVOY_DOUBLE_ADMIN_ADDRESS_FILE]) {
@@ -220,7 +226,9 @@ async function serve(
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       return fatal(
-        new ConfigError(`cannot bind '${address}:${port}': ${code === 'EADDRINUSE' ? 'Address already in use' : String(code)}`),
+        new ConfigError(
+          `cannot bind '${address}:${port}': ${code === 'EADDRINUSE' ? 'Address already in use' : String(code)}`,
+        ),
       );
     }
   }
@@ -255,6 +263,8 @@ async function serve(
 }
 
 void main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`envoy double: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `envoy double: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

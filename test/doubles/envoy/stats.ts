@@ -33,13 +33,19 @@ export class Stats {
   }
 
   json(filter: RegExp | undefined, usedOnly: boolean): string {
-    const keep = (n: string): boolean => (filter === undefined || filter.test(n)) && (!usedOnly || this.used.has(n));
+    const keep = (n: string): boolean =>
+      (filter === undefined || filter.test(n)) && (!usedOnly || this.used.has(n));
     const entries: { name: string; value: number | string }[] = [];
     for (const m of [this.counters, this.gauges, this.texts]) {
       for (const [name, value] of m) if (keep(name)) entries.push({ name, value });
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const histograms = { histograms: { supported_quantiles: [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100], computed_quantiles: [] } };
+    const histograms = {
+      histograms: {
+        supported_quantiles: [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100],
+        computed_quantiles: [],
+      },
+    };
     return JSON.stringify({ stats: [...entries, histograms] });
   }
 
@@ -62,13 +68,19 @@ export class Stats {
 }
 
 const sanitize = (s: string): string => s.replace(/[^a-zA-Z0-9_]/g, '_');
-const escapeLabel = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeLabel = (s: string): string =>
+  s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** A small part of Envoy's tag extraction: `cluster.<name>.x` → `envoy_cluster_x{envoy_cluster_name="<name>"}`. */
 function promName(name: string): { metric: string; labels: string } {
   const m = /^(cluster|listener|sds)\.([^.]+)\.(.+)$/.exec(name);
   if (m !== null && m[1] !== undefined && m[2] !== undefined && m[3] !== undefined) {
-    const tag = m[1] === 'cluster' ? 'envoy_cluster_name' : m[1] === 'listener' ? 'envoy_listener_address' : 'envoy_sds_name';
+    const tag =
+      m[1] === 'cluster'
+        ? 'envoy_cluster_name'
+        : m[1] === 'listener'
+          ? 'envoy_listener_address'
+          : 'envoy_sds_name';
     return { metric: `envoy_${m[1]}_${sanitize(m[3])}`, labels: `{${tag}="${escapeLabel(m[2])}"}` };
   }
   return { metric: `envoy_${sanitize(name)}`, labels: '' };

@@ -62,7 +62,8 @@ class DirWatcher {
     }
     if (prev === ino) return;
     this.inodes.set(name, ino);
-    const movedWithin = this.departed.delete(ino) || [...this.inodes].some(([n, i]) => n !== name && i === ino);
+    const movedWithin =
+      this.departed.delete(ino) || [...this.inodes].some(([n, i]) => n !== name && i === ino);
     if (prev === undefined && !movedWithin) return; // a create, not a move
     for (const l of this.listeners) if (l.file === undefined || l.file === name) l.cb(name);
   }

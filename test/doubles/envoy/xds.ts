@@ -66,7 +66,8 @@ const stable = (v: unknown): string =>
   );
 
 /** The `version` gauge: Envoy shows a hash of version_info; any stable 52-bit hash serves. */
-const versionHash = (v: string): number => Number.parseInt(createHash('sha256').update(v).digest('hex').slice(0, 13), 16);
+const versionHash = (v: string): number =>
+  Number.parseInt(createHash('sha256').update(v).digest('hex').slice(0, 13), 16);
 
 export class FileSubscription {
   readonly prefix: string;
@@ -122,13 +123,17 @@ export class FileSubscription {
     try {
       doc = parse(text);
     } catch (err) {
-      return { ok: false, message: `Unable to convert YAML as JSON: ${err instanceof Error ? err.message : String(err)}` };
+      return {
+        ok: false,
+        message: `Unable to convert YAML as JSON: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
     if (!initial && this.deps.reject.consume()) {
       return { ok: false, message: 'injected rejection (ENVOY_DOUBLE_REJECT_NEXT_UPDATE)' };
     }
     const problems = this.deps.schema.checkDiscoveryResponse(doc);
-    if (!isRecord(doc)) return { ok: false, message: problems.map(formatProblem).join('; ') || 'not a mapping' };
+    if (!isRecord(doc))
+      return { ok: false, message: problems.map(formatProblem).join('; ') || 'not a mapping' };
     const resources = Array.isArray(doc.resources) ? doc.resources : [];
     // Problems outside any one resource reject the whole response.
     const perResource = new Map<number, Problem[]>();
@@ -162,12 +167,18 @@ export class FileSubscription {
     const errors: string[] = [];
     resources.forEach((r, i) => {
       const { '@type': _type, ...body } = r;
-      const name = typeof body.name === 'string' && body.name !== '' ? body.name : this.kind === 'listener' ? randomUUID() : '';
+      const name =
+        typeof body.name === 'string' && body.name !== ''
+          ? body.name
+          : this.kind === 'listener'
+            ? randomUUID()
+            : '';
       const bad = perResource.get(i);
       let detail = '';
       if (name === '') detail = `resources[${i}]: ${this.kind} name is required`;
       else if (next.has(name)) detail = `duplicate ${this.kind} ${name} found`;
-      else if (this.kind === 'secret' && name !== this.secretName) detail = `unexpected SDS secret '${name}' (wanted '${this.secretName}')`;
+      else if (this.kind === 'secret' && name !== this.secretName)
+        detail = `unexpected SDS secret '${name}' (wanted '${this.secretName}')`;
       else if (bad !== undefined) detail = bad.map(formatProblem).join('; ');
       if (detail !== '') {
         errors.push(detail);
@@ -190,7 +201,11 @@ export class FileSubscription {
     if (this.kind !== 'secret') {
       for (const name of this.store.active.keys()) {
         if (!next.has(name)) {
-          stats.inc(this.kind === 'listener' ? 'listener_manager.listener_removed' : 'cluster_manager.cluster_removed');
+          stats.inc(
+            this.kind === 'listener'
+              ? 'listener_manager.listener_removed'
+              : 'cluster_manager.cluster_removed',
+          );
         }
       }
     }
@@ -209,7 +224,8 @@ export function sdsConfigsIn(v: unknown, out: { name: string; source: PathSource
     const cs = v.sds_config;
     if (typeof v.name === 'string' && isRecord(cs)) {
       const pcs = cs.path_config_source;
-      const path = isRecord(pcs) && typeof pcs.path === 'string' ? pcs.path : typeof cs.path === 'string' ? cs.path : '';
+      const path =
+        isRecord(pcs) && typeof pcs.path === 'string' ? pcs.path : typeof cs.path === 'string' ? cs.path : '';
       const wd = isRecord(pcs) && isRecord(pcs.watched_directory) ? pcs.watched_directory.path : undefined;
       if (path !== '') {
         out.push({
@@ -237,7 +253,13 @@ export class SdsRegistry {
           this.deps.log.warn('secret', `SDS path for '${name}' does not exist: ${source.path}`);
           continue;
         }
-        const sub = new FileSubscription('secret', source, new ResourceStore(), { ...this.deps, onApplied: undefined }, name);
+        const sub = new FileSubscription(
+          'secret',
+          source,
+          new ResourceStore(),
+          { ...this.deps, onApplied: undefined },
+          name,
+        );
         this.subs.set(name, sub);
         sub.start();
       }

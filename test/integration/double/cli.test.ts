@@ -27,7 +27,10 @@ describe('envoy double: command line and --mode validate', () => {
     const level = await runDouble(['-c', boot, '-l', 'loud'], sb.env);
     assert.equal(level.code, 1);
     assert.match(level.stderr, /invalid log level/);
-    const component = await runDouble(['-c', boot, '--component-log-level', 'upstream:debug,nosuch:trace'], sb.env);
+    const component = await runDouble(
+      ['-c', boot, '--component-log-level', 'upstream:debug,nosuch:trace'],
+      sb.env,
+    );
     assert.equal(component.code, 1);
     assert.match(component.stderr, /nosuch/);
   });
@@ -56,7 +59,10 @@ describe('envoy double: command line and --mode validate', () => {
   it('validate: a schema error fails with the critical line and exit 1', async () => {
     const badPath = join(sb.dir, 'bad.yaml');
     // YAML-valid but not a Bootstrap: only the strict schema check catches it.
-    writeFileSync(badPath, `${bootstrapYaml()}static_resources: {clusters: [{name: x, connect_timeout: 500ms}]}\n`);
+    writeFileSync(
+      badPath,
+      `${bootstrapYaml()}static_resources: {clusters: [{name: x, connect_timeout: 500ms}]}\n`,
+    );
     const r = await runDouble(['--mode', 'validate', '-c', badPath], sb.env);
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`\\[critical\\].*error initializing configuration '${badPath}': .+`));
@@ -75,28 +81,44 @@ describe('envoy double: command line and --mode validate', () => {
   it('validate: dynamic resource files are not read', async () => {
     const p = join(sb.dir, 'dyn.yaml');
     const cds = join(sb.xdsDir, 'garbage-cds.yaml');
-    writeFileSync(cds, 'resources: [{"@type": type.googleapis.com/envoy.config.cluster.v3.Cluster, name: 7, bogus: true}]\n');
+    writeFileSync(
+      cds,
+      'resources: [{"@type": type.googleapis.com/envoy.config.cluster.v3.Cluster, name: 7, bogus: true}]\n',
+    );
     writeFileSync(p, bootstrapYaml({ cds, watchedDir: sb.xdsDir }));
     const r = await runDouble(['--mode', 'validate', '-c', p], sb.env);
     assert.equal(r.code, 0, r.stderr);
   });
 
   it('validate: ENVOY_DOUBLE_REJECT_VALIDATION fails a good bootstrap', async () => {
-    const r = await runDouble(['--mode', 'validate', '-c', boot], { ...sb.env, ENVOY_DOUBLE_REJECT_VALIDATION: '1' });
+    const r = await runDouble(['--mode', 'validate', '-c', boot], {
+      ...sb.env,
+      ENVOY_DOUBLE_REJECT_VALIDATION: '1',
+    });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /error initializing configuration/);
   });
 
   it('--config-yaml is merged onto the file', async () => {
     const r = await runDouble(
-      ['--mode', 'validate', '-c', boot, '--config-yaml', 'static_resources: {clusters: [{name: y, connect_timeout: 1x}]}'],
+      [
+        '--mode',
+        'validate',
+        '-c',
+        boot,
+        '--config-yaml',
+        'static_resources: {clusters: [{name: y, connect_timeout: 1x}]}',
+      ],
       sb.env,
     );
     assert.equal(r.code, 1, 'the merged bad duration must be seen');
   });
 
   it('ENVOY_DOUBLE_FAIL_START exits 1 with the error line; --use-dynamic-base-id writes --base-id-path', async () => {
-    const fail = await runDouble(['-c', boot, '--disable-hot-restart'], { ...sb.env, ENVOY_DOUBLE_FAIL_START: '1' });
+    const fail = await runDouble(['-c', boot, '--disable-hot-restart'], {
+      ...sb.env,
+      ENVOY_DOUBLE_FAIL_START: '1',
+    });
     assert.equal(fail.code, 1);
     assert.match(fail.stderr, /error initializing configuration .*ENVOY_DOUBLE_FAIL_START/);
     const idPath = join(sb.dir, 'base-id');

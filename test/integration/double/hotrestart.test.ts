@@ -39,10 +39,27 @@ describe('envoy double: hot restart', { concurrency: true }, () => {
     sb.cleanup();
   });
 
-  const epoch = (baseId: number, n: number, extra: string[] = [], env: Record<string, string> = {}): { d: Running; addr: string } => {
+  const epoch = (
+    baseId: number,
+    n: number,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+  ): { d: Running; addr: string } => {
     const addr = join(sb.dir, `admin-${baseId}-${n}-${Math.random().toString(36).slice(2)}`);
-    const args = ['-c', boot, '--base-id', String(baseId), '--restart-epoch', String(n), '--drain-time-s', '1'];
-    const d = spawnDouble([...args, '--parent-shutdown-time-s', '2', '--admin-address-path', addr, ...extra], { ...sb.env, ...env });
+    const args = [
+      '-c',
+      boot,
+      '--base-id',
+      String(baseId),
+      '--restart-epoch',
+      String(n),
+      '--drain-time-s',
+      '1',
+    ];
+    const d = spawnDouble(
+      [...args, '--parent-shutdown-time-s', '2', '--admin-address-path', addr, ...extra],
+      { ...sb.env, ...env },
+    );
     return { d, addr };
   };
   const live = async (addr: string): Promise<number> => {
@@ -51,7 +68,8 @@ describe('envoy double: hot restart', { concurrency: true }, () => {
     await waitFor('LIVE', async () => ((await admin.ready()).live ? true : undefined));
     return port;
   };
-  const flagPath = (baseId: number): string => join(sb.shmDir, `envoy_double_shared_memory_${baseId * 10}`, 'initializing');
+  const flagPath = (baseId: number): string =>
+    join(sb.shmDir, `envoy_double_shared_memory_${baseId * 10}`, 'initializing');
 
   it('0 → 1 → 2: admin handover, parent drains, parent exits 0 after parent-shutdown-time', async () => {
     const e0 = epoch(21, 0);
@@ -61,9 +79,14 @@ describe('envoy double: hot restart', { concurrency: true }, () => {
     const info = await createAdminClient({ host: '127.0.0.1', port: port1 }).serverInfo();
     assert.equal(info.restartEpoch, 1);
     assert.ok(info.uptimeAllEpochsS >= info.uptimeCurrentEpochS);
-    await assert.rejects(createAdminClient({ host: '127.0.0.1', port: port0, timeoutMs: 5000 }).ready(), /connect/);
+    await assert.rejects(
+      createAdminClient({ host: '127.0.0.1', port: port0, timeoutMs: 5000 }).ready(),
+      /connect/,
+    );
     assert.deepEqual(await withDeadline(e0.d.exited, 30_000, 'epoch 0 to exit'), { code: 0, signal: null });
-    const ev0 = journalEvents(sb.journal).filter((e) => e.pid === e0.d.pid).map((e) => e.event.split(' ')[0]);
+    const ev0 = journalEvents(sb.journal)
+      .filter((e) => e.pid === e0.d.pid)
+      .map((e) => e.event.split(' ')[0]);
     assert.deepEqual(ev0, ['started', 'admin', 'live', 'admin', 'draining', 'drained', 'terminated']);
     assert.equal(existsSync(flagPath(21)), false, 'INITIALIZING is cleared once LIVE');
 
@@ -94,7 +117,10 @@ describe('envoy double: hot restart', { concurrency: true }, () => {
     await live(e0.addr);
     const skipped = epoch(23, 2);
     assert.equal((await withDeadline(skipped.d.exited, 30_000, 'abort')).code, 134);
-    assert.equal(skipped.d.stderr().match(/hot restart sendmsg\(\) connection refused, retrying/g)?.length, 9);
+    assert.equal(
+      skipped.d.stderr().match(/hot restart sendmsg\(\) connection refused, retrying/g)?.length,
+      9,
+    );
     assert.ok(existsSync(flagPath(23)));
     const next = epoch(23, 1);
     assert.equal((await withDeadline(next.d.exited, 30_000, 'refusal')).code, 1);
@@ -107,7 +133,10 @@ describe('envoy double: hot restart', { concurrency: true }, () => {
     await live(e0.addr);
     const twin = epoch(24, 0);
     assert.equal((await withDeadline(twin.d.exited, 30_000, 'exit')).code, 1);
-    assert.match(twin.d.stderr(), /unable to bind domain socket with base_id=240, id=0, errno=98 \(see --base-id option\)/);
+    assert.match(
+      twin.d.stderr(),
+      /unable to bind domain socket with base_id=240, id=0, errno=98 \(see --base-id option\)/,
+    );
     assert.equal(e0.d.exit(), undefined);
   });
 
@@ -144,7 +173,9 @@ describe('envoy double: hot restart', { concurrency: true }, () => {
     intermediates.push(mid.pid);
     let out = '';
     mid.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const pid = await waitFor('double pid', () => (/^(\d+)\n/.exec(out)?.[1] ? Number(/^(\d+)\n/.exec(out)?.[1]) : undefined));
+    const pid = await waitFor('double pid', () =>
+      /^(\d+)\n/.exec(out)?.[1] ? Number(/^(\d+)\n/.exec(out)?.[1]) : undefined,
+    );
     await live(addr);
     process.kill(mid.pid, 'SIGKILL');
     const line = await waitFor('terminated in the journal', () =>

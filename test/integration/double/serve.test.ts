@@ -55,7 +55,9 @@ describe('envoy double: serve mode', { concurrency: true }, () => {
     assert.equal(info.drainTimeS, 600);
     assert.equal(info.parentShutdownTimeS, 900);
     assert.equal(info.nodeId, 'edge-1');
-    const raw = JSON.parse((await http(port, 'GET', '/server_info')).body) as { command_line_options: Record<string, unknown> };
+    const raw = JSON.parse((await http(port, 'GET', '/server_info')).body) as {
+      command_line_options: Record<string, unknown>;
+    };
     assert.equal(raw.command_line_options.base_id, '11', 'base_id is a uint64 string');
     assert.equal(raw.command_line_options.drain_time, '600s');
 
@@ -81,12 +83,19 @@ describe('envoy double: serve mode', { concurrency: true }, () => {
     await admin.quit();
     const exit = await withDeadline(d.exited, 20_000, 'exit after /quitquitquit');
     assert.deepEqual(exit, { code: 0, signal: null });
-    assert.ok(journalEvents(sb.journal).some((e) => e.pid === d.pid && e.event.startsWith('terminated /quitquitquit')));
+    assert.ok(
+      journalEvents(sb.journal).some(
+        (e) => e.pid === d.pid && e.event.startsWith('terminated /quitquitquit'),
+      ),
+    );
   });
 
   it('ignores SIGHUP and exits 0 on SIGTERM', async () => {
     const addr = join(sb.dir, 'admin-b');
-    const d = spawnDouble(['-c', boot, '--disable-hot-restart'], { ...sb.env, ENVOY_DOUBLE_ADMIN_ADDRESS_FILE: addr });
+    const d = spawnDouble(['-c', boot, '--disable-hot-restart'], {
+      ...sb.env,
+      ENVOY_DOUBLE_ADMIN_ADDRESS_FILE: addr,
+    });
     const port = await adminPortFrom(addr);
     const admin = createAdminClient({ host: '127.0.0.1', port, timeoutMs: 10_000 });
     await waitFor('LIVE', async () => ((await admin.ready()).live ? true : undefined));
@@ -118,7 +127,10 @@ describe('envoy double: serve mode', { concurrency: true }, () => {
   });
 
   it('ENVOY_DOUBLE_CRASH_AFTER_MS aborts with 134', async () => {
-    const d = spawnDouble(['-c', boot, '--disable-hot-restart'], { ...sb.env, ENVOY_DOUBLE_CRASH_AFTER_MS: '300' });
+    const d = spawnDouble(['-c', boot, '--disable-hot-restart'], {
+      ...sb.env,
+      ENVOY_DOUBLE_CRASH_AFTER_MS: '300',
+    });
     const exit = await withDeadline(d.exited, 30_000, 'crash');
     assert.equal(exit.code, 134);
     assert.match(d.stderr(), /Caught Aborted/);
@@ -133,6 +145,9 @@ describe('envoy double: serve mode', { concurrency: true }, () => {
     const d = spawnDouble(['-c', fixed, '--disable-hot-restart'], sb.env);
     const exit = await withDeadline(d.exited, 30_000, 'bind failure');
     assert.equal(exit.code, 1);
-    assert.match(d.stderr(), /error initializing configuration .*cannot bind '127\.0\.0\.1:\d+': Address already in use/);
+    assert.match(
+      d.stderr(),
+      /error initializing configuration .*cannot bind '127\.0\.0\.1:\d+': Address already in use/,
+    );
   });
 });

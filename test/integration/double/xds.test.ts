@@ -21,7 +21,12 @@ import {
 const CDS = 'cluster_manager.cds';
 const LDS = 'listener_manager.lds';
 
-async function startWith(sb: Sandbox, name: string, bootstrap: string, env: Record<string, string> = {}): Promise<AdminClient> {
+async function startWith(
+  sb: Sandbox,
+  name: string,
+  bootstrap: string,
+  env: Record<string, string> = {},
+): Promise<AdminClient> {
   const boot = join(sb.dir, `${name}.yaml`);
   writeFileSync(boot, bootstrap);
   const addr = join(sb.dir, `${name}.admin`);
@@ -31,11 +36,14 @@ async function startWith(sb: Sandbox, name: string, bootstrap: string, env: Reco
   return admin;
 }
 
-const stat = async (admin: AdminClient, name: string): Promise<number> => (await admin.statsFiltered(`^${name}$`)).get(name) ?? -1;
+const stat = async (admin: AdminClient, name: string): Promise<number> =>
+  (await admin.statsFiltered(`^${name}$`)).get(name) ?? -1;
 const waitStat = (admin: AdminClient, name: string, value: number): Promise<true> =>
   waitFor(`${name} = ${value}`, async () => ((await stat(admin, name)) === value ? true : undefined));
 
-function dynamicClusters(dump: Awaited<ReturnType<AdminClient['configDump']>>): { name: string; version: string }[] {
+function dynamicClusters(
+  dump: Awaited<ReturnType<AdminClient['configDump']>>,
+): { name: string; version: string }[] {
   return dump.configs.map((c) => {
     const cluster = c.cluster as { name: string };
     return { name: cluster.name, version: String(c.version_info) };
@@ -61,7 +69,9 @@ describe('envoy double: file-based xDS', { concurrency: true }, () => {
     writeFileSync(lds, ldsYaml('v1', { l1: { port: 10001, cluster: 'a' } }));
     const admin = await startWith(sb, 'move', bootstrapYaml({ cds, lds, watchedDir: dir }));
     assert.equal(await stat(admin, `${CDS}.update_success`), 1, 'the initial read counts');
-    assert.deepEqual(dynamicClusters(await admin.configDump('dynamic_active_clusters')), [{ name: 'a', version: 'v1' }]);
+    assert.deepEqual(dynamicClusters(await admin.configDump('dynamic_active_clusters')), [
+      { name: 'a', version: 'v1' },
+    ]);
 
     await writeFileAtomic(cds, cdsYaml('v2', { a: [9001], b: [9002, 9003] }));
     await waitStat(admin, `${CDS}.update_success`, 2);
@@ -69,20 +79,32 @@ describe('envoy double: file-based xDS', { concurrency: true }, () => {
     await waitStat(admin, `${LDS}.update_success`, 2);
     assert.equal(await stat(admin, `${CDS}.update_rejected`), 0);
     const clusters = dynamicClusters(await admin.configDump('dynamic_active_clusters'));
-    assert.deepEqual(clusters, [
-      { name: 'a', version: 'v1' },
-      { name: 'b', version: 'v2' },
-    ], 'an unchanged cluster keeps its version');
+    assert.deepEqual(
+      clusters,
+      [
+        { name: 'a', version: 'v1' },
+        { name: 'b', version: 'v2' },
+      ],
+      'an unchanged cluster keeps its version',
+    );
     const full = await admin.configDump();
-    const cdump = full.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump');
+    const cdump = full.configs.find(
+      (c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+    );
     assert.equal(cdump?.version_info, 'v2');
     assert.equal((await admin.textReadouts('version_text')).get(`${CDS}.version_text`), 'v2');
     const b = (await admin.clusters()).find((c) => c.name === 'b');
-    assert.deepEqual(b?.hosts.map((h) => [h.port, h.healthy]), [[9002, true], [9003, true]]);
+    assert.deepEqual(
+      b?.hosts.map((h) => [h.port, h.healthy]),
+      [
+        [9002, true],
+        [9003, true],
+      ],
+    );
     assert.equal(b?.addedViaApi, true);
     assert.deepEqual(await admin.listeners(), [{ name: 'l1', address: '127.0.0.1', port: 10001 }]);
     const dl = await admin.configDump('dynamic_listeners');
-    assert.equal((dl.configs[0]?.active_state as { version_info: string }).version_info, 'v1');
+    assert.equal((dl.configs[0]?.active_state as { version_info?: string } | undefined)?.version_info, 'v1');
   });
 
   it('a write in place is not seen; a bad update is rejected and the last good config kept', async () => {
@@ -102,22 +124,32 @@ describe('envoy double: file-based xDS', { concurrency: true }, () => {
     await writeFileAtomic(lds, 'version_info: l2\nresources: []\n');
     await waitStat(admin, `${LDS}.update_success`, 2);
     assert.equal(await stat(admin, `${CDS}.update_attempt`), 1);
-    assert.deepEqual(dynamicClusters(await admin.configDump('dynamic_active_clusters')), [{ name: 'a', version: 'v1' }]);
+    assert.deepEqual(dynamicClusters(await admin.configDump('dynamic_active_clusters')), [
+      { name: 'a', version: 'v1' },
+    ]);
 
     // A bad update: one good new cluster and one with a bad duration; the good one is applied (per resource).
-    const bad = cdsYaml('v3', { a: [9001], c: [9004] }).replace(/(name: c\n\s+type: STATIC\n\s+connect_timeout:) 1s/, '$1 500ms');
+    const bad = cdsYaml('v3', { a: [9001], c: [9004] }).replace(
+      /(name: c\n\s+type: STATIC\n\s+connect_timeout:) 1s/,
+      '$1 500ms',
+    );
     await writeFileAtomic(cds, bad);
     await waitStat(admin, `${CDS}.update_rejected`, 1);
     assert.equal(await stat(admin, `${CDS}.update_success`), 1);
     const names = dynamicClusters(await admin.configDump('dynamic_active_clusters')).map((c) => c.name);
     assert.deepEqual(names, ['a']);
-    const cdump = (await admin.configDump()).configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump');
+    const cdump = (await admin.configDump()).configs.find(
+      (c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+    );
     assert.equal(cdump?.version_info, 'v1', 'the version stays the last good one');
 
     // Not YAML at all: rejected, nothing changes.
     await writeFileAtomic(cds, 'resources: [unclosed\n');
     await waitStat(admin, `${CDS}.update_rejected`, 2);
-    assert.deepEqual(dynamicClusters(await admin.configDump('dynamic_active_clusters')).map((c) => c.name), ['a']);
+    assert.deepEqual(
+      dynamicClusters(await admin.configDump('dynamic_active_clusters')).map((c) => c.name),
+      ['a'],
+    );
     assert.ok(journalEvents(sb.journal).some((e) => e.event.startsWith('update rejected cluster')));
   });
 
@@ -141,10 +173,13 @@ describe('envoy double: file-based xDS', { concurrency: true }, () => {
     const health = join(controlDir, 'health.json');
     writeFileSync(health, JSON.stringify({ '127.0.0.1:9102': 'failed_active_health_check' }));
     const hosts = (await admin.clusters()).find((c) => c.name === 'a')?.hosts ?? [];
-    assert.deepEqual(hosts.map((h) => [h.port, h.healthy, h.failureFlags]), [
-      [9101, true, []],
-      [9102, false, ['failed_active_health_check']],
-    ]);
+    assert.deepEqual(
+      hosts.map((h) => [h.port, h.healthy, h.failureFlags]),
+      [
+        [9101, true, []],
+        [9102, false, ['failed_active_health_check']],
+      ],
+    );
     assert.equal(await stat(admin, 'cluster.a.membership_healthy'), 1);
     writeFileSync(health, JSON.stringify({ '127.0.0.1:9102': 'healthy' }));
     assert.ok(((await admin.clusters()).find((c) => c.name === 'a')?.hosts ?? []).every((h) => h.healthy));
