@@ -230,8 +230,17 @@ export function compileSchema(sources: ProtoSources = locateProtoSources()): Sch
     .map((p) => relative(sources.envoyApiDir, p).split(sep).join('/'))
     .filter((rel) => /\/v3(alpha)?\//.test(rel))
     .sort();
-  const files = all.filter((rel) => canLoad(rel, new Set()));
-  const skippedFiles = all.filter((rel) => !files.includes(rel));
+  // xDS/UDPA types (TypedStruct, matchers, …) can be named by an Any without an Envoy proto importing them.
+  const xdsDir = sources.includeDirs[1];
+  const extra =
+    xdsDir === undefined
+      ? []
+      : listProtos(xdsDir)
+          .map((p) => relative(xdsDir, p).split(sep).join('/'))
+          .filter((rel) => /^(xds|udpa)\/type\//.test(rel))
+          .sort();
+  const files = [...all, ...extra].filter((rel) => canLoad(rel, new Set()));
+  const skippedFiles = [...all, ...extra].filter((rel) => !files.includes(rel));
 
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => locate(target) ?? target;

@@ -5,7 +5,7 @@
  */
 
 /** Bump when the shape below or the way it is compiled changes; stale files are then ignored. */
-export const SCHEMA_FORMAT = 1;
+export const SCHEMA_FORMAT = 2;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };

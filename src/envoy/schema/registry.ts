@@ -14,9 +14,10 @@ import {
   type ScalarValue,
   WRAPPERS,
 } from './scalars.ts';
-import { child, type Path, type PathNode, type Walker } from './walker.ts';
+import { child, type Path, type Walker } from './walker.ts';
 
-export type Check = (v: unknown, path: PathNode, w: Walker) => void;
+/** Checks one value found at `parent.key`; the path object is only built when something is reported. */
+export type Check = (v: unknown, parent: Path, key: string | number, w: Walker) => void;
 /** Runs after a message's own fields were checked; `obj` is the message as written. */
 export type Hook = (obj: Record<string, unknown>, path: Path, w: Walker) => void;
 
@@ -181,33 +182,33 @@ export class Registry {
   private listCheck(fd: FieldData, rules: JsonObject | undefined, category: Category | undefined): Check {
     const col = collectionRules(rules, 'repeated');
     const elem = this.elementCheck(fd, col.items, '', category);
-    return (v, path, w) => {
+    return (v, parent, key, w) => {
       if (!Array.isArray(v)) {
         // protobuf's JSON reader takes a lone value for a repeated field as a one-item list.
-        elem(v, path, w);
+        elem(v, parent, key, w);
         return;
       }
       const n = v.length;
       if (!(col.ignoreEmpty && n === 0)) {
         if (col.min !== undefined && n < col.min)
-          w.report(path, `value must contain at least ${col.min} item(s)`);
+          w.reportAt(parent, key, `value must contain at least ${col.min} item(s)`);
         if (col.max !== undefined && n > col.max)
-          w.report(path, `value must contain no more than ${col.max} item(s)`);
+          w.reportAt(parent, key, `value must contain no more than ${col.max} item(s)`);
       }
+      const path = child(parent, key);
       const seen = col.unique ? new Set<string>() : undefined;
       for (let i = 0; i < n; i++) {
         const x = v[i];
-        const p = child(path, i);
         if (x === null || x === undefined) {
-          w.report(p, 'null is not allowed in a list');
+          w.reportAt(path, i, 'null is not allowed in a list');
           continue;
         }
         if (seen) {
           const k = JSON.stringify(x);
-          if (seen.has(k)) w.report(p, 'repeated value must contain unique items');
+          if (seen.has(k)) w.reportAt(path, i, 'repeated value must contain unique items');
           seen.add(k);
         }
-        elem(x, p, w);
+        elem(x, path, i, w);
       }
     };
   }
@@ -218,37 +219,37 @@ export class Registry {
     const keyRule = compileValueRule(col.keys, keyType);
     const value = this.elementCheck(fd, col.values, '');
     const keyPattern = MAP_KEY[keyType];
-    return (v, path, w) => {
+    return (v, parent, key, w) => {
       if (!isPlainObject(v)) {
-        w.report(path, `expected an object (map of ${keyType} to ${fd.type}), got ${describe(v)}`);
+        w.reportAt(parent, key, `expected an object (map of ${keyType} to ${fd.type}), got ${describe(v)}`);
         return;
       }
+      const path = child(parent, key);
       const keys = Object.keys(v);
       if (!(col.ignoreEmpty && keys.length === 0)) {
         if (col.min !== undefined && keys.length < col.min) {
-          w.report(path, `value must contain at least ${col.min} pair(s)`);
+          w.reportAt(parent, key, `value must contain at least ${col.min} pair(s)`);
         }
         if (col.max !== undefined && keys.length > col.max) {
-          w.report(path, `value must contain no more than ${col.max} pair(s)`);
+          w.reportAt(parent, key, `value must contain no more than ${col.max} pair(s)`);
         }
       }
       for (const k of keys) {
-        const p = child(path, k);
         let parsedKey: Parsed<ScalarValue> = { ok: true, value: k };
         if (keyPattern) {
           if (!keyPattern.test(k)) parsedKey = { ok: false, message: `invalid map key ${JSON.stringify(k)}` };
         } else parsedKey = parseScalar(keyType, k);
-        if (!parsedKey.ok) w.report(p, `invalid map key: ${parsedKey.message}`);
+        if (!parsedKey.ok) w.reportAt(path, k, `invalid map key: ${parsedKey.message}`);
         else if (keyRule) {
           const m = keyRule(parsedKey.value);
-          if (m !== undefined) w.report(p, `map key ${m}`);
+          if (m !== undefined) w.reportAt(path, k, `map key ${m}`);
         }
         const x = v[k];
         if (x === null || x === undefined) {
-          w.report(p, 'null is not a valid map value');
+          w.reportAt(path, k, 'null is not a valid map value');
           continue;
         }
-        value(x, p, w);
+        value(x, path, k, w);
       }
     };
   }
@@ -264,20 +265,20 @@ export class Registry {
     if (fd.kind === 'enum') {
       const rule = compileValueRule(rules, 'enum');
       let en: EnumType | undefined;
-      return (v, path, w) => {
+      return (v, parent, key, w) => {
         en ??= this.enumType(fd.type);
         if (!en) return;
         const r = en.parse(v);
         if (!r.ok) {
-          w.report(path, r.message);
+          w.reportAt(parent, key, r.message);
           return;
         }
         const name = en.byNumber.get(r.value);
         if (name !== undefined && en.disallowed.has(name)) {
-          w.report(path, `enum value ${name} of ${en.name} is deprecated and disallowed by default`);
+          w.reportAt(parent, key, `enum value ${name} of ${en.name} is deprecated and disallowed by default`);
         }
         const m = rule?.(r.value);
-        if (m !== undefined) w.report(path, m);
+        if (m !== undefined) w.reportAt(parent, key, m);
       };
     }
     const t = fd.type;
@@ -286,49 +287,50 @@ export class Registry {
     switch (t) {
       case 'google.protobuf.Duration': {
         const rule = compileValueRule(rules, 'duration');
-        return (v, path, w) => {
+        return (v, parent, key, w) => {
           const r = parseDuration(v);
-          if (!r.ok) w.report(path, r.message);
+          if (!r.ok) w.reportAt(parent, key, r.message);
           else {
             const m = rule?.(r.value);
-            if (m !== undefined) w.report(path, m);
+            if (m !== undefined) w.reportAt(parent, key, m);
           }
         };
       }
       case 'google.protobuf.Timestamp':
-        return (v, path, w) => {
+        return (v, parent, key, w) => {
           const r = parseTimestamp(v);
-          if (!r.ok) w.report(path, r.message);
+          if (!r.ok) w.reportAt(parent, key, r.message);
         };
       case 'google.protobuf.FieldMask':
         return scalarCheck('string', undefined);
       case 'google.protobuf.Value':
         return () => {};
       case 'google.protobuf.Struct':
-        return (v, path, w) => {
+        return (v, parent, key, w) => {
           if (!isPlainObject(v))
-            w.report(path, `expected an object (google.protobuf.Struct), got ${describe(v)}`);
+            w.reportAt(parent, key, `expected an object (google.protobuf.Struct), got ${describe(v)}`);
         };
       case 'google.protobuf.ListValue':
-        return (v, path, w) => {
+        return (v, parent, key, w) => {
           if (!Array.isArray(v))
-            w.report(path, `expected a list (google.protobuf.ListValue), got ${describe(v)}`);
+            w.reportAt(parent, key, `expected a list (google.protobuf.ListValue), got ${describe(v)}`);
         };
       case 'google.protobuf.Any': {
         const rule = compileValueRule(rules, 'any');
-        return (v, path, w) => {
+        return (v, parent, key, w) => {
+          const path = child(parent, key);
           const url = w.any(v, path, category);
           if (url !== undefined && rule) {
             const m = rule(url);
-            if (m !== undefined) w.report(child(path, '@type'), m);
+            if (m !== undefined) w.reportAt(path, '@type', m);
           }
         };
       }
       default: {
         let mt: MessageType | undefined;
-        return (v, path, w) => {
+        return (v, parent, key, w) => {
           mt ??= this.message(t);
-          if (mt) w.message(mt, v, path);
+          if (mt) w.message(mt, v, child(parent, key));
         };
       }
     }
@@ -336,15 +338,15 @@ export class Registry {
 }
 
 function scalarCheck(type: string, rule: ValueRule | undefined): Check {
-  return (v, path, w) => {
+  return (v, parent, key, w) => {
     const r = parseScalar(type, v);
     if (!r.ok) {
-      w.report(path, r.message);
+      w.reportAt(parent, key, r.message);
       return;
     }
     if (rule) {
       const m = rule(r.value);
-      if (m !== undefined) w.report(path, m);
+      if (m !== undefined) w.reportAt(parent, key, m);
     }
   };
 }

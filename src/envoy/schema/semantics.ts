@@ -164,24 +164,21 @@ const hcmHook: Hook = (h, path, w) => {
   if (filters.length > 0) checkFilterOrder(filters, child(path, 'http_filters'), TERMINAL_HTTP, 'HTTP', w);
 };
 
-/** Each host (socket_address) of a cluster's load_assignment, with its path. */
-function* endpointAddresses(c: Obj, path: Path): Generator<[Obj | undefined, Path]> {
+/** Calls `f` for each host socket_address of a cluster's load_assignment; paths are built lazily. */
+function forEachEndpointAddress(c: Obj, path: Path, f: (sa: Obj, at: () => Path) => void): void {
   const la = obj(c.load_assignment);
   if (!la) return;
-  const lp = child(child(path, 'load_assignment'), 'endpoints');
   const localities = arr(la.endpoints);
   for (let i = 0; i < localities.length; i++) {
     const lbs = arr(obj(localities[i])?.lb_endpoints);
     for (let j = 0; j < lbs.length; j++) {
       const sa = obj(obj(obj(obj(lbs[j])?.endpoint)?.address)?.socket_address);
       if (!sa) continue;
-      yield [
-        sa,
-        child(
-          child(child(child(child(child(lp, i), 'lb_endpoints'), j), 'endpoint'), 'address'),
-          'socket_address',
-        ),
-      ];
+      f(sa, () => {
+        let p: Path = child(child(child(path, 'load_assignment'), 'endpoints'), i);
+        for (const k of ['lb_endpoints', j, 'endpoint', 'address', 'socket_address']) p = child(p, k);
+        return p;
+      });
     }
   }
 }
@@ -191,14 +188,12 @@ const clusterHook: Hook = (c, path, w) => {
   const type = enumName(w, 'envoy.config.cluster.v3.Cluster.DiscoveryType', c.type, 'STATIC');
   const lb = enumName(w, 'envoy.config.cluster.v3.Cluster.LbPolicy', c.lb_policy, 'ROUND_ROBIN');
   if (type === 'STATIC') {
-    for (const [sa, p] of endpointAddresses(c, path)) {
-      checkIpLiteral(
-        sa,
-        p,
-        'STATIC clusters need IP addresses; use STRICT_DNS or LOGICAL_DNS for host names',
-        w,
-      );
-    }
+    forEachEndpointAddress(c, path, (sa, at) => {
+      const a = sa.address;
+      if (sa.resolver_name != null || typeof a !== 'string' || a === '' || isIP(a) !== 0) return;
+      const why = 'STATIC clusters need IP addresses; use STRICT_DNS or LOGICAL_DNS for host names';
+      w.reportAt(at(), 'address', `malformed IP address ${JSON.stringify(a)} (${why})`);
+    });
   } else if (type === 'LOGICAL_DNS') {
     const eps = arr(obj(c.load_assignment)?.endpoints);
     const ep = child(child(path, 'load_assignment'), 'endpoints');

@@ -67,7 +67,7 @@ function convert(node: unknown, resolve: (n: unknown) => unknown, depth: number)
 }
 
 export function parseEnvoyYaml(text: string): Loaded {
-  const docs = parseAllDocuments(text, { schema: 'failsafe', merge: false, prettyErrors: false });
+  const docs = parseAllDocuments(text, { schema: 'failsafe', merge: false, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [];
   const problems: Problem[] = [];
   for (const d of list) {
@@ -75,7 +75,7 @@ export function parseEnvoyYaml(text: string): Loaded {
       const at = e.linePos?.[0];
       problems.push({
         path: ROOT,
-        message: `invalid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]}`,
+        message: `invalid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
       });
     }
   }

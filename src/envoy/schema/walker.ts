@@ -1,6 +1,6 @@
 /** Walks a document against a message type, collecting problems and the facts the semantic layer needs. */
 import { joinPath, type Problem } from '../../util/result.ts';
-import type { Category, MessageType, Registry } from './registry.ts';
+import type { Category, FieldInfo, MessageType, Registry } from './registry.ts';
 import { describe } from './scalars.ts';
 
 /** Paths are linked lists while walking; they become strings only when something is reported. */
@@ -90,20 +90,25 @@ export class Walker {
     this.problems.push({ path: pathString(path), message });
   }
 
+  reportAt(parent: Path, key: string | number, message: string): void {
+    this.report(child(parent, key), message);
+  }
+
   /** Checks `v` as message `t`. `anyBody`: `v` is an Any, so its "@type" key belongs to the wrapper. */
   message(t: MessageType, v: unknown, path: Path, anyBody = false): void {
     if (!isPlainObject(v)) {
       this.report(path, `expected an object (${t.name}), got ${describe(v)}`);
       return;
     }
-    let seen: (string | undefined)[] | undefined;
+    let seen = 0; // bit i: oneof i has a member set
     for (const key in v) {
       if (anyBody && key === '@type') continue;
       const f = t.byKey.get(key);
       if (f === undefined) {
         const hint = closest(key, t.byKey.keys());
-        this.report(
-          child(path, key),
+        this.reportAt(
+          path,
+          key,
           `unknown field ${JSON.stringify(key)} in ${t.name}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
         );
         continue;
@@ -111,44 +116,67 @@ export class Walker {
       const val = v[key];
       if (val === null || val === undefined) continue; // proto3 JSON: null means "not set"
       if (key !== f.name && v[f.name] !== undefined) {
-        this.report(
-          child(path, key),
+        this.reportAt(
+          path,
+          key,
           `field ${JSON.stringify(f.name)} is set twice (also as ${JSON.stringify(key)})`,
         );
       }
       if (f.oneof >= 0) {
-        seen ??= [];
-        const prev = seen[f.oneof];
-        if (prev !== undefined) {
-          const name = t.oneofs[f.oneof]?.name ?? '';
-          this.report(
-            child(path, key),
-            `only one member of oneof ${JSON.stringify(name)} may be set, but ${JSON.stringify(prev)} is set too`,
-          );
-        } else seen[f.oneof] = f.name;
+        const bit = 1 << f.oneof;
+        if (seen & bit) this.oneofConflict(t, v, f.oneof, key, path);
+        else seen |= bit;
       }
       if (f.disallowed && isSet(val)) {
-        this.report(
-          child(path, key),
+        this.reportAt(
+          path,
+          key,
           `field ${JSON.stringify(f.name)} of ${t.name} is deprecated and disallowed by default`,
         );
       }
-      f.check(val, child(path, key), this);
+      f.check(val, path, key, this);
     }
-    for (const f of t.absent) {
-      if (v[f.name] == null && v[f.jsonName] == null) this.report(child(path, f.name), f.absentMessage ?? '');
+    const absent = t.absent;
+    for (let i = 0; i < absent.length; i++) {
+      const f = absent[i] as FieldInfo;
+      if (v[f.name] == null && v[f.jsonName] == null) this.reportAt(path, f.name, f.absentMessage ?? '');
     }
     for (const i of t.requiredOneofs) {
-      if (seen?.[i] === undefined) {
+      if ((seen & (1 << i)) === 0) {
         const o = t.oneofs[i];
-        if (o)
-          this.report(
-            child(path, o.name),
+        if (o) {
+          this.reportAt(
+            path,
+            o.name,
             `oneof ${JSON.stringify(o.name)} must be set (one of: ${o.members.join(', ')})`,
           );
+        }
       }
     }
     t.hook?.(v, path, this);
+  }
+
+  private oneofConflict(
+    t: MessageType,
+    v: Record<string, unknown>,
+    index: number,
+    key: string,
+    path: Path,
+  ): void {
+    const o = t.oneofs[index];
+    let first = '';
+    for (const k in v) {
+      const f = t.byKey.get(k);
+      if (f?.oneof === index && v[k] != null) {
+        first = f.name;
+        break;
+      }
+    }
+    this.reportAt(
+      path,
+      key,
+      `only one member of oneof ${JSON.stringify(o?.name ?? '')} may be set, but ${JSON.stringify(first)} is set too`,
+    );
   }
 
   /** Checks a google.protobuf.Any; returns the type URL when the type is known. */
@@ -180,7 +208,7 @@ export class Walker {
       }
       if (v.value === undefined)
         this.report(child(path, 'value'), `missing "value" for well-known type ${name}`);
-      else wkt(v.value, child(path, 'value'), this);
+      else wkt(v.value, path, 'value', this);
       return url;
     }
     const mt = this.registry.message(name);
