@@ -31,8 +31,21 @@ export interface AgentServerOptions {
   /** Bound on one /metrics/envoy proxy; default 5 s. */
   readonly envoyTimeoutMs?: number;
   /** Largest Envoy stats document proxied; default 20 MiB. */
-  readonly envoyMaxBytes?: number;
+  readonly envoyMaxBytes?: number /** Slow-client bounds; the defaults suit production. */;
+  readonly clientLimits?: Partial<ClientLimits>;
 }
+
+export interface ClientLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly checkIntervalMs: number;
+}
+
+const DEFAULT_CLIENT_LIMITS: ClientLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  checkIntervalMs: 1_000,
+};
 
 export interface AgentServer {
   start(): Promise<{ host: string; port: number }>;
@@ -57,10 +70,13 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
   const envoyTimeoutMs = opts.envoyTimeoutMs ?? DEFAULT_ENVOY_TIMEOUT_MS;
   const envoyMaxBytes = opts.envoyMaxBytes ?? DEFAULT_ENVOY_MAX_BYTES;
 
+  const limits = { ...DEFAULT_CLIENT_LIMITS, ...opts.clientLimits };
   const server = http.createServer({
     // The whole request (headers included) must arrive quickly; these endpoints take no body.
-    headersTimeout: 10_000,
-    requestTimeout: 15_000,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks the two timeouts above only this often (its default is 30 s).
+    connectionsCheckingInterval: limits.checkIntervalMs,
     keepAliveTimeout: 5_000,
   });
   // Idle sockets (slow readers included) are closed after this long without progress.
@@ -87,8 +103,9 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
+        // Reject before aborting: the aborted source rejects too, and the race must report the timeout.
         reject(new EnvoyTimeout());
+        controller.abort();
       }, envoyTimeoutMs);
     });
     try {
