@@ -1,0 +1,303 @@
+// A transaction against a running Envoy: validate → back up → install → (move files | hot restart) → verify →
+// commit, and on failure put the previous generation back while the old epoch keeps serving.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentConfig } from '../config/types.ts';
+import { xdsFilePaths } from '../envoy/build/names.ts';
+import { dynamicVersions, statsByName } from '../envoy/process/admin.ts';
+import type { ProcessHost } from '../envoy/process/host.ts';
+import {
+  type EnvoyStatus,
+  EnvoySupervisor,
+  type LifecycleEvent,
+  type StartOutcome,
+  type StepHook,
+} from '../envoy/process/supervisor.ts';
+import type { Logger } from '../log/logger.ts';
+import { errorMessage } from '../util/errors.ts';
+import { validateWithEnvoy } from './envoy-validate.ts';
+import { FileApplier } from './file-applier.ts';
+import { installFiles } from './install.ts';
+import type { ApplyOutcome, Generation } from './types.ts';
+
+export interface EnvoyApplierOptions {
+  readonly config: AgentConfig;
+  readonly host: ProcessHost;
+  readonly logger: Logger;
+  /** Lifecycle events outside a transaction (crash loop); wired to the event sink. */
+  readonly onEvent?: LifecycleEvent;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly hook?: StepHook;
+  readonly now?: () => Date;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly crashLoop?: { readonly count: number; readonly windowMs: number };
+}
+
+export interface EnvoyApplierStatus extends EnvoyStatus {
+  readonly strategy: string;
+  readonly committedHash?: string;
+  readonly committedEpoch?: number;
+  /** Set when a failed transaction could not put the previous configuration back: /readyz must fail. */
+  readonly restoreFailed?: string;
+}
+
+const STAT_FILTER = '^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_(success|rejected)$';
+const KINDS = {
+  clusters: { stat: 'cluster_manager.cds', dump: 'clusters' },
+  listeners: { stat: 'listener_manager.lds', dump: 'listeners' },
+} as const;
+type Kind = keyof typeof KINDS;
+
+export class EnvoyApplier extends FileApplier {
+  override readonly strategy: string;
+  readonly supervisor: EnvoySupervisor;
+  readonly #o: EnvoyApplierOptions;
+  #restoreFailed: string | undefined;
+
+  constructor(options: EnvoyApplierOptions) {
+    super({ stateDir: options.config.stateDir, now: options.now });
+    this.#o = options;
+    const e = options.config.envoy;
+    this.strategy = e.applyStrategy;
+    this.supervisor = new EnvoySupervisor({
+      host: options.host,
+      binaryPath: e.binaryPath,
+      baseId: e.baseId,
+      admin: e.adminAddress,
+      drainTimeMs: e.drainTimeMs,
+      parentShutdownTimeMs: e.parentShutdownTimeMs,
+      verifyTimeoutMs: e.verifyTimeoutMs,
+      stateDir: options.config.stateDir,
+      pidFile: e.pidFile,
+      logger: options.logger,
+      onEvent: options.onEvent,
+      env: options.env,
+      hook: options.hook,
+      now: options.now,
+      backoff: options.backoff,
+      crashLoop: options.crashLoop,
+    });
+  }
+
+  /** What /status and /readyz show about Envoy. */
+  envoyStatus(): EnvoyApplierStatus {
+    return {
+      ...this.supervisor.status(),
+      strategy: this.strategy,
+      committedHash: this.applied?.hash,
+      committedEpoch: this.applied?.epoch,
+      ...(this.#restoreFailed === undefined ? {} : { restoreFailed: this.#restoreFailed }),
+    };
+  }
+
+  /** The committed files back in place (FileApplier), then the Envoy processes re-adopted or (re)started. */
+  override async recover(): Promise<void> {
+    await this.supervisor.exclusive(async () => {
+      await super.recover();
+      const committed = this.applied;
+      await this.supervisor.recover(
+        committed === undefined ? undefined : { hash: committed.hash, configFile: this.#configFile() },
+      );
+    });
+  }
+
+  override apply(generation: Generation, transactionId: string): Promise<ApplyOutcome> {
+    return this.supervisor.exclusive(() => this.#apply(generation, transactionId));
+  }
+
+  /** Agent exit: leave Envoy serving, unless envoy.stop_on_exit (then drain and stop it). */
+  async close(): Promise<void> {
+    await this.supervisor.exclusive(async () => {
+      if (this.#o.config.envoy.stopOnExit) await this.supervisor.stop(true);
+      this.supervisor.close();
+    });
+    await this.#o.host.close();
+  }
+
+  async #apply(generation: Generation, transactionId: string): Promise<ApplyOutcome> {
+    const { logger, hook } = this.#o;
+    const e = this.#o.config.envoy;
+    const staticFile = generation.files.find((f) => f.role === 'static');
+    const configFile = generation.files.find((f) => f.path === this.#configFile());
+    if (staticFile === undefined || configFile === undefined) {
+      return { ok: false, stage: 'validate', error: 'the generation has no bootstrap file', restored: true };
+    }
+
+    const validated = await validateWithEnvoy({
+      binaryPath: e.binaryPath,
+      staticBootstrap: staticFile.content,
+      workDir: join(this.stateDir, 'tmp'),
+      name: transactionId,
+      env: this.#o.env,
+    });
+    if (!validated.ok) return { ok: false, stage: 'validate', error: validated.error, restored: true };
+
+    let seq: number;
+    try {
+      seq = (await this.store.save(generation, this.now(), this.supervisor.state.serving?.epoch)).meta.seq;
+    } catch (err) {
+      return { ok: false, stage: 'backup', error: errorMessage(err), restored: true };
+    }
+    hook?.('after-backup');
+
+    const restart =
+      this.strategy === 'hot_restart' ||
+      this.supervisor.identityChanged() ||
+      !this.supervisor.adminAvailable() ||
+      !(await this.supervisor.servingRunning()) ||
+      (await readIfExists(configFile.path)) !== configFile.content;
+    let baseline: Map<string, number> | undefined;
+    if (!restart) {
+      try {
+        baseline = await statsByName(e.adminAddress, STAT_FILTER);
+      } catch (err) {
+        return {
+          ok: false,
+          stage: 'apply',
+          error: `admin unavailable: ${errorMessage(err)}`,
+          restored: true,
+        };
+      }
+    }
+
+    let replaced: string[];
+    try {
+      replaced = await installFiles(generation.files);
+    } catch (err) {
+      return this.#fail('apply', errorMessage(err), restart);
+    }
+    hook?.('after-install');
+
+    let epoch: number | undefined;
+    if (restart) {
+      const started: StartOutcome = await this.supervisor.restart(configFile.path, generation.hash);
+      if (!started.ok) return this.#fail(started.stage, started.error, true, started.epoch);
+      epoch = started.epoch;
+    } else {
+      const verified = await this.#verifyDynamic(generation, replaced, baseline ?? new Map());
+      if (verified !== undefined) return this.#fail('verify', verified, false);
+      epoch = this.supervisor.state.serving?.epoch;
+      await this.supervisor.noteDynamicHash(generation.hash);
+    }
+    hook?.('after-live-before-commit');
+    try {
+      await this.commit(seq, generation.hash, epoch);
+    } catch (err) {
+      return {
+        ok: false,
+        stage: 'commit',
+        error: errorMessage(err),
+        restored: false,
+        restoreError: 'commit failed after the new configuration went live',
+        epoch,
+      };
+    }
+    this.#restoreFailed = undefined;
+    logger.debug({ hash: generation.hash, epoch, restart }, 'transaction committed');
+    return { ok: true, epoch };
+  }
+
+  /**
+   * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected did not)
+   * and /config_dump carries the new version_info. Returns the failure, or undefined when verified.
+   */
+  async #verifyDynamic(
+    generation: Generation,
+    replaced: readonly string[],
+    baseline: ReadonlyMap<string, number>,
+  ): Promise<string | undefined> {
+    const e = this.#o.config.envoy;
+    const paths = xdsFilePaths(this.#o.config);
+    const kinds: Kind[] = [];
+    if (replaced.includes(paths.clusters)) kinds.push('clusters');
+    if (replaced.includes(paths.listeners)) kinds.push('listeners');
+    const deadline = Date.now() + e.verifyTimeoutMs;
+    let last = 'no answer from admin';
+    while (Date.now() < deadline) {
+      try {
+        const stats = await statsByName(e.adminAddress, STAT_FILTER);
+        for (const kind of kinds) {
+          const name = `${KINDS[kind].stat}.update_rejected`;
+          if ((stats.get(name) ?? 0) > (baseline.get(name) ?? 0)) {
+            return `Envoy rejected the ${kind} update (${name} ${baseline.get(name) ?? 0} → ${stats.get(name)})`;
+          }
+        }
+        const advanced = kinds.every((kind) => {
+          const name = `${KINDS[kind].stat}.update_success`;
+          return (stats.get(name) ?? 0) > (baseline.get(name) ?? 0);
+        });
+        const versions = await dynamicVersions(e.adminAddress);
+        const current = kinds.every((kind) => versions[KINDS[kind].dump] === generation.hash);
+        if (advanced && current) return undefined;
+        last = `update_success advanced: ${advanced}; config_dump versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
+      } catch (err) {
+        last = errorMessage(err);
+      }
+      await sleep(100);
+    }
+    return `Envoy did not confirm the update within ${e.verifyTimeoutMs} ms (${last})`;
+  }
+
+  /** Files back; then make sure the previous configuration is what serves. */
+  async #fail(stage: string, error: string, restarted: boolean, epoch?: number): Promise<ApplyOutcome> {
+    const files = await this.restore();
+    let result: { restored: boolean; restoreError?: string } = files;
+    if (files.restored && this.applied !== undefined) {
+      result = restarted ? await this.#ensureServing() : await this.#confirmDynamic(this.applied.hash);
+    }
+    if (!result.restored && this.applied !== undefined) {
+      this.#restoreFailed = `${stage}: ${error}; restore: ${result.restoreError ?? 'unknown'}`;
+    }
+    return { ok: false, stage, error, epoch, ...result };
+  }
+
+  /** After a failed restart the old epoch normally still serves; if it does not, start it from the restored files. */
+  async #ensureServing(): Promise<{ restored: boolean; restoreError?: string }> {
+    const applied = this.applied;
+    if (applied === undefined) return { restored: false, restoreError: 'no previous generation to restore' };
+    if (await this.supervisor.servingRunning()) return { restored: true };
+    this.#o.logger.warn(
+      { hash: applied.hash },
+      'the previous Envoy epoch is gone: starting it from the restored files',
+    );
+    const started = await this.supervisor.restart(this.#configFile(), applied.hash);
+    return started.ok ? { restored: true } : { restored: false, restoreError: started.error };
+  }
+
+  async #confirmDynamic(hash: string): Promise<{ restored: boolean; restoreError?: string }> {
+    const e = this.#o.config.envoy;
+    const deadline = Date.now() + e.verifyTimeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        const v = await dynamicVersions(e.adminAddress);
+        if (v.clusters === hash && v.listeners === hash) return { restored: true };
+        last = `config_dump versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
+      } catch (err) {
+        last = errorMessage(err);
+      }
+      await sleep(100);
+    }
+    return {
+      restored: false,
+      restoreError: `Envoy did not take the restored files back within ${e.verifyTimeoutMs} ms (${last})`,
+    };
+  }
+
+  /** The bootstrap Envoy runs: the dynamic one (files) or the fully static one. */
+  #configFile(): string {
+    const paths = xdsFilePaths(this.#o.config);
+    return this.strategy === 'hot_restart' ? paths.static : paths.bootstrap;
+  }
+}
+
+const short = (hash: string | undefined): string => (hash === undefined ? 'none' : hash.slice(0, 12));
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
