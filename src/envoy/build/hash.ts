@@ -92,7 +92,15 @@ export function configHash(content: HashedContent): string {
       listeners: content.listeners,
       clusters: content.clusters,
       secrets: content.secrets,
-      static_bootstrap: content.staticBootstrap,
+      // The static bootstrap's clusters are the CDS clusters (same objects, built once): hashing them twice would
+      // only cost time on large clusters. Its listeners differ (secrets by name), so they stay in.
+      static_bootstrap:
+        'static_resources' in content.staticBootstrap
+          ? {
+              ...content.staticBootstrap,
+              static_resources: { ...content.staticBootstrap.static_resources, clusters: undefined },
+            }
+          : content.staticBootstrap,
     },
     (chunk) => hash.update(chunk, 'utf8'),
   );
