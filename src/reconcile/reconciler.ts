@@ -45,6 +45,8 @@ export interface ReconcileReport {
   readonly error?: string;
   readonly problems?: readonly string[];
   readonly transactionId?: string;
+  /** For a failed apply: whether the previous generation was put back. */
+  readonly rolledBack?: boolean;
 }
 
 export interface ReconcilerDeps {
@@ -227,7 +229,13 @@ export class Reconciler {
         },
       );
     }
-    return done({ result: 'failed', hash: generation.hash, error: outcome.error, transactionId: tx.id });
+    return done({
+      result: 'failed',
+      hash: generation.hash,
+      error: outcome.error,
+      transactionId: tx.id,
+      rolledBack: outcome.restored,
+    });
   }
 
   async #rejectOnce(text: string, error: string, lines: readonly string[]): Promise<void> {

@@ -1,0 +1,226 @@
+// Metrics, the agent's HTTP endpoint, backend health and LB status reporting, wired to the reconciler's reports.
+import { readFileSync } from 'node:fs';
+import type { TransactionLog } from './apply/history.ts';
+import type { Applier } from './apply/types.ts';
+import type { AgentConfig } from './config/types.ts';
+import { names } from './envoy/build/names.ts';
+import { BackendHealthReporter, type BackendHealthApi } from './health/backend-health.ts';
+import { adminClusterHostSource, adminStatsSource } from './health/envoy-sources.ts';
+import { LbStatusReporter, type LbStatusApi, lastApplyFailed } from './health/lb-status.ts';
+import { type MetricsSummaryApi, MetricsSummaryReporter } from './health/metrics-summary.ts';
+import type { Logger } from './log/logger.ts';
+import { AgentMetrics } from './metrics/agent-metrics.ts';
+import type { Reconciler, ReconcileReport } from './reconcile/reconciler.ts';
+import { adminPrometheusSource } from './server/envoy-prometheus.ts';
+import { createAgentServer } from './server/server.ts';
+import { type AgentStatus, lastReconcileOf, secondsToExpiry } from './server/status.ts';
+import type { CertificateInfo } from './tls/check.ts';
+
+/** What the Envoy applier can tell about the process it manages (absent when Envoy is not run by the agent). */
+export interface EnvoyView {
+  readonly state: string;
+  readonly epoch: number | null;
+  readonly pid: number | null;
+  readonly baseId: number | null;
+  /** Set when a failed change could not be undone: the agent is not trustworthy until an operator looks. */
+  readonly criticalFailure?: string;
+}
+
+export interface ObservabilityDeps {
+  readonly config: AgentConfig;
+  readonly logger: Logger;
+  readonly reconciler: Reconciler;
+  readonly applier: Applier;
+  readonly history: TransactionLog;
+  readonly sourceDescription: string;
+  /** Present when the agent manages an Envoy process. */
+  readonly envoy?: () => EnvoyView;
+  readonly eventQueue?: { depth(): number; dropped(): number };
+  /** The VPSie API (absent with the local file source: health is then shown on /status only). */
+  readonly api?: BackendHealthApi & LbStatusApi & MetricsSummaryApi;
+  readonly healthIntervalMs?: number;
+  readonly metricsIntervalMs?: number;
+}
+
+export interface Observability {
+  readonly metrics: AgentMetrics;
+  /** Feed every reconcile report here. */
+  onReport(report: ReconcileReport): void;
+  onCertificate(info: CertificateInfo | undefined): void;
+  readiness(): { ready: boolean; reason?: string };
+  status(): AgentStatus;
+  start(): Promise<{ host: string; port: number }>;
+  stop(): Promise<void>;
+}
+
+const noApi: BackendHealthApi & LbStatusApi & MetricsSummaryApi = {
+  putBackendHealth: async () => undefined,
+  putStatus: async () => undefined,
+  postMetrics: async () => undefined,
+};
+
+function packageVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function createObservability(deps: ObservabilityDeps): Observability {
+  const { config, reconciler, applier } = deps;
+  const metrics = new AgentMetrics();
+  const started = Date.now();
+  const version = packageVersion();
+  let desiredHash: string | undefined;
+  let applyFailed = false;
+  let certificate: CertificateInfo | undefined;
+  const api = deps.api ?? noApi;
+
+  const backendHealth = new BackendHealthReporter({
+    source: {
+      hosts: async () => {
+        const spec = reconciler.spec;
+        if (spec === undefined || deps.envoy === undefined) return [];
+        return adminClusterHostSource(config.envoy.adminAddress, names.cluster(spec.id)).hosts();
+      },
+    },
+    api,
+    spec: () => reconciler.spec,
+    logger: deps.logger,
+    intervalMs: deps.healthIntervalMs ?? 10_000,
+  });
+
+  const envoyServing = (): boolean => deps.envoy?.().state === 'LIVE';
+  const lbStatus = new LbStatusReporter({
+    api,
+    logger: deps.logger,
+    intervalMs: deps.healthIntervalMs ?? 10_000,
+    inputs: () => ({
+      envoyServing: envoyServing(),
+      criticalFailure: deps.envoy?.().criticalFailure,
+      lastApplyFailed: applyFailed,
+      backends: backendHealth.health(),
+    }),
+  });
+  const summary =
+    deps.envoy && deps.api && (deps.metricsIntervalMs ?? 60_000) > 0
+      ? new MetricsSummaryReporter({
+          stats: adminStatsSource(config.envoy.adminAddress),
+          api,
+          backends: () => backendHealth.health(),
+          intervalMs: deps.metricsIntervalMs ?? 60_000,
+          logger: deps.logger,
+        })
+      : undefined;
+
+  const readiness = (): { ready: boolean; reason?: string } => {
+    const envoy = deps.envoy?.();
+    if (envoy?.criticalFailure) return { ready: false, reason: `critical failure: ${envoy.criticalFailure}` };
+    const report = reconciler.lastReport;
+    if (report === undefined) return { ready: false, reason: 'no reconcile has finished yet' };
+    if (desiredHash === undefined) {
+      return {
+        ready: false,
+        reason: `no usable spec yet (last reconcile: ${report.result}${report.error ? `: ${report.error}` : ''})`,
+      };
+    }
+    const applied = applier.committedHash();
+    if (applied !== desiredHash) {
+      return {
+        ready: false,
+        reason: `desired configuration ${desiredHash.slice(0, 12)} is not applied (applied: ${applied?.slice(0, 12) ?? 'none'})`,
+      };
+    }
+    if (envoy === undefined)
+      return {
+        ready: false,
+        reason:
+          'Envoy is not managed by this agent (no Envoy binary): configuration is rendered and written only',
+      };
+    if (envoy.state !== 'LIVE') return { ready: false, reason: `Envoy is ${envoy.state}` };
+    return { ready: true };
+  };
+
+  const status = (): AgentStatus => {
+    const envoy = deps.envoy?.();
+    const spec = reconciler.spec;
+    const now = new Date();
+    const verdict = lbStatus.current();
+    return {
+      lb_id: spec?.id ?? null,
+      source: deps.sourceDescription,
+      desired_hash: desiredHash ?? null,
+      applied_hash: applier.committedHash() ?? null,
+      apply_strategy: applier.strategy,
+      lb_status: verdict ? { status: verdict.status, reason: verdict.reason } : null,
+      envoy: {
+        state: envoy?.state ?? 'not managed (no Envoy binary)',
+        epoch: envoy?.epoch ?? null,
+        pid: envoy?.pid ?? null,
+        base_id: envoy?.baseId ?? null,
+      },
+      last_reconcile: lastReconcileOf(reconciler.lastReport),
+      transactions: [...deps.history.list()].reverse().slice(0, 10),
+      backends: backendHealth.backends(),
+      event_queue: { depth: deps.eventQueue?.depth() ?? 0, dropped: deps.eventQueue?.dropped() ?? 0 },
+      certificates: certificate
+        ? [
+            {
+              name: certificate.subject,
+              not_after: certificate.notAfter.toISOString(),
+              seconds_to_expiry: secondsToExpiry(certificate.notAfter, now),
+            },
+          ]
+        : [],
+      version,
+      uptime_seconds: Math.floor((Date.now() - started) / 1000),
+    };
+  };
+
+  const server = createAgentServer({
+    listen: config.server.listen,
+    metrics,
+    status,
+    readiness,
+    envoyPrometheus: adminPrometheusSource(config.envoy.adminAddress),
+    logger: deps.logger,
+  });
+
+  return {
+    metrics,
+    onReport(report) {
+      metrics.observeReconcile(report);
+      if (report.rolledBack) metrics.incRollback();
+      if (report.hash !== undefined && report.result !== 'rejected') desiredHash = report.hash;
+      applyFailed = lastApplyFailed(applyFailed, report);
+      const envoy = deps.envoy?.();
+      if (envoy?.epoch != null) metrics.setEpoch(envoy.epoch);
+      if (deps.eventQueue) metrics.setEventQueue(deps.eventQueue.depth(), deps.eventQueue.dropped());
+      if (certificate)
+        metrics.setCertificateExpiry(certificate.subject, secondsToExpiry(certificate.notAfter, new Date()));
+    },
+    onCertificate(info) {
+      if (certificate && (!info || info.subject !== certificate.subject))
+        metrics.clearCertificateExpiry(certificate.subject);
+      certificate = info;
+    },
+    readiness,
+    status,
+    async start() {
+      const address = await server.start();
+      backendHealth.start();
+      lbStatus.start();
+      summary?.start();
+      return address;
+    },
+    async stop() {
+      await backendHealth.stop();
+      await lbStatus.stop?.();
+      await summary?.stop?.();
+      await server.close();
+    },
+  };
+}
