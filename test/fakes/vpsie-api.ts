@@ -64,6 +64,7 @@ export class FakeVpsieApi {
   readonly #script: ScriptedResponse[] = [];
   readonly #sockets = new Set<net.Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  #outage: ScriptedResponse | undefined;
   #spec = '{}';
   /** The id the default routes answer for (404 for any other). */
   loadbalancerId: string;
@@ -139,6 +140,14 @@ export class FakeVpsieApi {
     this.#script.push(...responses);
   }
 
+  /**
+   * While set, every request matching `response.match` gets `response` (not consumed): an outage that lasts until
+   * cleared with `setOutage(undefined)`. Scripted responses take precedence.
+   */
+  setOutage(response: ScriptedResponse | undefined): void {
+    this.#outage = response;
+  }
+
   clearScript(): void {
     this.#script.length = 0;
   }
@@ -202,14 +211,15 @@ export class FakeVpsieApi {
         scheme,
       };
       this.requests.push(rec);
-      const i = this.#script.findIndex(
-        (s) =>
-          (s.match?.method === undefined || s.match.method === rec.method) &&
-          (s.match?.pathIncludes === undefined || rec.path.includes(s.match.pathIncludes)),
-      );
+      const matches = (s: ScriptedResponse): boolean =>
+        (s.match?.method === undefined || s.match.method === rec.method) &&
+        (s.match?.pathIncludes === undefined || rec.path.includes(s.match.pathIncludes));
+      const i = this.#script.findIndex(matches);
       if (i >= 0) {
         const [scripted] = this.#script.splice(i, 1);
         this.#scripted(scripted!, req, res);
+      } else if (this.#outage !== undefined && matches(this.#outage)) {
+        this.#scripted(this.#outage, req, res);
       } else {
         this.#default(rec, res);
       }
