@@ -11,8 +11,9 @@ const MAX_SYMLINK_HOPS = 40; // Linux's MAXSYMLINKS
  * or on an error other than "does not exist"; callers treat that as "cannot be resolved".
  */
 export function resolvePathOnDisk(p: string): string {
-  const pending = posix
-    .resolve(p)
+  // Not posix.resolve/normalize: they apply `..` lexically, before the symlinks it must come after.
+  const absolute = p.startsWith('/') ? p : `${process.cwd()}/${p}`;
+  const pending = absolute
     .split('/')
     .filter((c) => c !== '')
     .reverse();
@@ -38,6 +39,7 @@ export function resolvePathOnDisk(p: string): string {
     }
     const target = readlinkSync(candidate, 'utf8');
     for (const c of target.split('/').reverse()) if (c !== '') pending.push(c);
+    // A relative target is read from the link's directory, which is `current`.
     if (target.startsWith('/')) current = '/';
   }
 }
