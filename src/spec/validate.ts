@@ -155,7 +155,15 @@ function reportProtoKeys(sink: Sink, body: unknown): void {
     const keys = Object.keys(o);
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!;
-      if (k === '__proto__') problem(sink, keyPath(top.path, k), 'a key named "__proto__" is not allowed');
+      if (k === '__proto__') {
+        const at = keyPath(top.path, k);
+        // Deep nesting in an ignored field could make the path megabytes long.
+        problem(
+          sink,
+          at.length > 200 ? `${at.slice(0, 200)}…` : at,
+          'a key named "__proto__" is not allowed',
+        );
+      }
       stack.push({ v: o[k], path: keyPath(top.path, k) });
     }
   }

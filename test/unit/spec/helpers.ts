@@ -69,7 +69,8 @@ export function setAt(doc: unknown, path: string, value: unknown): void {
   );
   let at = doc as Record<string | number, unknown>;
   for (const part of parts.slice(0, -1)) {
-    if (at[part] === undefined) at[part] = {};
+    const next = at[part];
+    if (typeof next !== 'object' || next === null) at[part] = {};
     at = at[part] as Record<string | number, unknown>;
   }
   const last = parts[parts.length - 1]!;
