@@ -1,15 +1,24 @@
 // The one place that knows the order of stages and wires the agent together.
 import { access, constants, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EnvoyApplier } from './apply/envoy-applier.ts';
 import { FileApplier } from './apply/file-applier.ts';
 import { TransactionLog } from './apply/history.ts';
 import type { Applier } from './apply/types.ts';
 import type { AgentConfig } from './config/types.ts';
+import { LocalProcessHost, type ProcessHost } from './envoy/process/host.ts';
+import { LauncherClient } from './envoy/process/launcher.ts';
 import type { Logger } from './log/logger.ts';
+import {
+  createObservability,
+  type EnvoyView,
+  type Observability,
+  type ObservabilityDeps,
+} from './observability.ts';
 import { prepareGeneration } from './pipeline.ts';
 import { ReconcileLoop } from './reconcile/loop.ts';
 import { type EventKind, type EventSink, type ParseOutcome, Reconciler } from './reconcile/reconciler.ts';
-import { FileSpecSource } from './source/file-source.ts';
+import { connectSource, reportingApi } from './source/connect.ts';
 import type { SpecSource } from './source/types.ts';
 import { specContextFromConfig } from './spec/context.ts';
 import { parseSpecText } from './spec/validate.ts';
@@ -17,6 +26,7 @@ import { parseSpecText } from './spec/validate.ts';
 export interface AgentHandle {
   readonly reconciler: Reconciler;
   readonly loop: ReconcileLoop;
+  readonly observability: Observability;
   /** Stops polling, finishes the reconcile in flight and flushes events, each within a bound. */
   stop(): Promise<void>;
 }
@@ -25,6 +35,13 @@ export interface AgentParts {
   readonly source: SpecSource;
   readonly events: EventSink & { flush?(timeoutMs: number): Promise<boolean>; stop?(): void };
   readonly applier: Applier;
+  /** What the Envoy applier knows about the running Envoy (absent when the agent does not run Envoy). */
+  readonly envoy?: () => EnvoyView;
+  readonly eventQueue?: { depth(): number; dropped(): number };
+  /** The VPSie API for health, status and metrics reports (absent with the file source). */
+  readonly api?: ObservabilityDeps['api'];
+  /** startAgent points `observe` at the metrics once they exist. */
+  readonly apiMetrics?: { observe?: (endpoint: string, statusClass: string, durationMs: number) => void };
 }
 
 /** Where events go when there is no API to send them to (local file source): the log. */
@@ -56,18 +73,54 @@ export function parseWith(config: AgentConfig): (text: string) => ParseOutcome {
 
 /** Builds the parts that depend on the source type and on whether Envoy is installed. */
 export async function defaultParts(config: AgentConfig, logger: Logger): Promise<AgentParts> {
-  if (config.source.type !== 'file' || config.source.path === undefined) {
-    throw new Error('the VPSie API source is wired in src/source/vpsie-source.ts');
-  }
-  const source = new FileSpecSource(config.source.path);
-  const events = logEventSink(logger);
+  const apiMetrics: NonNullable<AgentParts['apiMetrics']> = {};
+  const connected = await connectSource(config, logger, (endpoint, statusClass, ms) =>
+    apiMetrics.observe?.(endpoint, statusClass, ms),
+  );
+  const { source, events } = connected;
+  const shared = {
+    eventQueue: connected.eventQueue,
+    api: connected.client ? reportingApi(connected.client) : undefined,
+    apiMetrics,
+  };
   if (!(await envoyBinaryPresent(config.envoy.binaryPath))) {
     logger.warn(
       { binary: config.envoy.binaryPath },
       `no Envoy binary found at ${config.envoy.binaryPath}: rendering and checking every change and writing the files, but not running Envoy`,
     );
+    return { source, events, ...shared, applier: new FileApplier({ stateDir: config.stateDir }) };
   }
-  return { source, events, applier: new FileApplier({ stateDir: config.stateDir }) };
+  // The launcher service owns Envoy so it outlives agent restarts; without it Envoy dies with the agent.
+  const socket = config.envoy.launcherSocket;
+  let host: ProcessHost;
+  if (await LauncherClient.available(socket)) host = new LauncherClient(socket);
+  else {
+    logger.warn(
+      { socket },
+      `no Envoy launcher at ${socket}: the agent spawns Envoy itself, and Envoy stops when the agent stops (start vpsie-lb-envoy.service to avoid that)`,
+    );
+    host = new LocalProcessHost({ logDir: join(config.stateDir, 'envoy-logs') });
+  }
+  // Test seam for crash-consistency tests: SIGKILL ourselves at a named step of a transaction.
+  const killAt = process.env.VPSIE_LB_AGENT_TEST_KILL_AT;
+  const applier = new EnvoyApplier({
+    config,
+    host,
+    logger,
+    onEvent: (type, message, metadata) => void events.enqueue(type, message, metadata),
+    hook: killAt ? (step) => step === killAt && process.kill(process.pid, 'SIGKILL') : undefined,
+  });
+  // startAgent's stop() awaits flush(); closing the applier there leaves Envoy serving (or drains and stops it
+  // with envoy.stop_on_exit) before the process exits.
+  const flushing: AgentParts['events'] = {
+    enqueue: (type, message, metadata) => events.enqueue(type, message, metadata),
+    flush: async (timeoutMs) => {
+      await applier.close();
+      return events.flush(timeoutMs);
+    },
+    stop: () => events.stop(),
+  };
+  return { source, events: flushing, ...shared, applier };
 }
 
 export async function startAgent(
@@ -81,10 +134,15 @@ export async function startAgent(
 
   const history = new TransactionLog(config.stateDir);
   await history.load();
+  let observability: Observability | undefined;
   const reconciler = new Reconciler({
     source: parts.source,
     parse: parseWith(config),
-    prepare: (spec) => prepareGeneration(spec, config, new Date()),
+    prepare: async (spec) => {
+      const prepared = await prepareGeneration(spec, config, new Date());
+      if (prepared.ok) observability?.onCertificate(prepared.certificate);
+      return prepared;
+    },
     applier: parts.applier,
     history,
     events: parts.events,
@@ -99,9 +157,33 @@ export async function startAgent(
       if (report.result === 'source_error' || report.result === 'failed')
         logger.warn({ ...line, error: report.error }, 'reconcile');
       else logger.info(line, 'reconcile');
+      observability?.onReport(report);
     },
   });
   await reconciler.recover();
+  observability = createObservability({
+    config,
+    logger,
+    reconciler,
+    applier: parts.applier,
+    history,
+    sourceDescription: parts.source.description,
+    envoy: parts.envoy,
+    eventQueue: parts.eventQueue,
+    api: parts.api,
+  });
+  if (parts.apiMetrics) {
+    const metrics = observability.metrics;
+    parts.apiMetrics.observe = (endpoint, statusClass, ms) =>
+      metrics.observeApiRequest(endpoint, statusClass, ms);
+  }
+  // A port in use is fatal and said clearly, before the first reconcile touches anything.
+  const endpoint = await observability.start();
+  logger.info(
+    { listen: `${endpoint.host}:${endpoint.port}` },
+    'agent endpoint listening (/metrics /healthz /readyz /status)',
+  );
+  const obs = observability;
 
   const loop = new ReconcileLoop({
     intervalMs: config.vpsie.pollIntervalMs,
@@ -120,6 +202,7 @@ export async function startAgent(
   return {
     reconciler,
     loop,
+    observability: obs,
     async stop() {
       unwatch?.();
       const finished = await loop.stop(30_000);
@@ -129,6 +212,7 @@ export async function startAgent(
       if (!flushed)
         logger.warn({}, 'some events are still queued; they are kept on disk and sent after restart');
       parts.events.stop?.();
+      await obs.stop();
     },
   };
 }

@@ -26,6 +26,7 @@ export function defaultAgentConfig(): AgentConfig {
       parentShutdownTimeMs: 25_000,
       verifyTimeoutMs: 30_000,
       stopOnExit: false,
+      launcherSocket: '/run/vpsie-lb/launcher.sock',
       ipv6: false,
       maxHeapBytes: 1024 * 1024 * 1024,
     },

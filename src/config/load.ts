@@ -273,6 +273,7 @@ function buildConfig(
       parentShutdownTimeMs: e.parent_shutdown_time ?? d.envoy.parentShutdownTimeMs,
       verifyTimeoutMs: e.verify_timeout ?? d.envoy.verifyTimeoutMs,
       stopOnExit: e.stop_on_exit ?? d.envoy.stopOnExit,
+      launcherSocket: filePath('envoy.launcher_socket', e.launcher_socket, d.envoy.launcherSocket),
       ipv6: e.ipv6 ?? d.envoy.ipv6,
       maxHeapBytes: e.max_heap ?? d.envoy.maxHeapBytes,
     },

@@ -201,6 +201,10 @@ export const agentConfigSchema = z.strictObject(
         'How long a new configuration may take to become healthy before rollback.',
       ),
       stop_on_exit: bool('Stop Envoy when the agent exits (otherwise Envoy keeps serving).'),
+      launcher_socket: path(
+        'Unix socket of the Envoy launcher service; when absent the agent spawns Envoy itself (Envoy then dies with the agent).',
+        'file',
+      ),
       allow_non_loopback_admin: bool('Allow admin_address off loopback (the admin API is unauthenticated).'),
       ipv6: bool('Also listen on [::] for the load balancer port.'),
       max_heap: bytes('Heap limit for the overload manager heap monitor.'),
@@ -267,6 +271,7 @@ export function toAgentYaml(c: AgentConfig): Record<string, unknown> {
       parent_shutdown_time: formatDuration(c.envoy.parentShutdownTimeMs),
       verify_timeout: formatDuration(c.envoy.verifyTimeoutMs),
       stop_on_exit: c.envoy.stopOnExit,
+      launcher_socket: c.envoy.launcherSocket,
       allow_non_loopback_admin: c.envoy.allowNonLoopbackAdmin,
       ipv6: c.envoy.ipv6,
       max_heap: formatBytes(c.envoy.maxHeapBytes),

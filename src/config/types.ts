@@ -42,6 +42,8 @@ export interface AgentConfig {
     readonly parentShutdownTimeMs: number;
     readonly verifyTimeoutMs: number;
     readonly stopOnExit: boolean;
+    /** Unix socket of the launcher service that owns the Envoy processes (vpsie-lb-envoy.service). */
+    readonly launcherSocket: string;
     /** Also listen on [::] for the load balancer port. */
     readonly ipv6: boolean;
     /** Heap limit for the overload manager's heap monitor. */
