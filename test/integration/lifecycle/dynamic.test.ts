@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { dynamicVersions, serverInfo } from '../../../src/envoy/process/admin.ts';
+import { readEnvoyState } from '../../../src/envoy/process/state.ts';
+import { type Env, cleanup, lifecycleEnv, livePids, readJournal, specN, withEnv } from './harness.ts';
+
+const envs: Env[] = [];
+after(async () => {
+  for (const e of envs) await cleanup(e);
+});
+
+describe('dynamic strategy with the Envoy double', () => {
+  it('first start, 20 file-only changes without a new epoch, each verified by admin', async () => {
+    const t = await lifecycleEnv('dynamic');
+    envs.push(t);
+    await t.writeSpec(specN(0));
+    const { reconciler, applier } = await t.make();
+    const first = await reconciler.reconcile('test');
+    assert.equal(first.result, 'applied', first.error);
+    const info = await serverInfo(t.config.envoy.adminAddress);
+    assert.equal(info.restartEpoch, 0);
+    assert.equal(info.state, 'LIVE');
+    const pid = applier.envoyStatus().pid;
+    assert.ok(pid !== undefined);
+    for (let n = 1; n <= 20; n++) {
+      await t.writeSpec(specN(n));
+      const r = await reconciler.reconcile(`change ${n}`);
+      assert.equal(r.result, 'applied', r.error);
+      const v = await dynamicVersions(t.config.envoy.adminAddress);
+      assert.equal(v.clusters, r.hash);
+      assert.equal(v.listeners, r.hash);
+    }
+    assert.equal(applier.envoyStatus().pid, pid);
+    const journal = await readJournal(t.journal);
+    assert.deepEqual(
+      journal.filter((l) => l.event === 'started').map((l) => l.epoch),
+      [0],
+    );
+    assert.equal(journal.filter((l) => l.event === 'update rejected').length, 0);
+    const applied = JSON.parse(await readFile(join(t.config.stateDir, 'applied.json'), 'utf8')) as {
+      epoch: number;
+    };
+    assert.equal(applied.epoch, 0);
+    assert.equal((await readEnvoyState(t.config.stateDir))?.hash, reconciler.lastReport?.hash);
+    assert.equal(t.events.filter((e) => e.type === 'config_updated').length, 21);
+    assert.deepEqual(await livePids(t.journal), [pid]);
+  });
+
+  it('a rejected dynamic update rolls back: old version serving, reload_failed + rollback events', async () => {
+    const t = await lifecycleEnv('dynamic');
+    envs.push(t);
+    await t.writeSpec(specN(0));
+    const { reconciler, history } = await t.make();
+    const good = await reconciler.reconcile('test');
+    assert.equal(good.result, 'applied', good.error);
+    await writeFile(join(t.controlDir, 'reject-next-update'), '');
+    await t.writeSpec(specN(1));
+    const bad = await reconciler.reconcile('change');
+    assert.equal(bad.result, 'failed');
+    assert.match(bad.error ?? '', /rejected the (clusters|listeners) update/);
+    const v = await dynamicVersions(t.config.envoy.adminAddress);
+    assert.equal(v.clusters, good.hash);
+    assert.equal(v.listeners, good.hash);
+    assert.deepEqual(
+      t.events.map((e) => e.type),
+      ['config_updated', 'reload_failed', 'rollback'],
+    );
+    assert.equal(history.list().at(-1)?.state, 'rolled_back');
+    assert.equal(history.list().at(-1)?.stage, 'verify');
+    assert.match(
+      await readFile(join(t.config.envoy.configPath, 'clusters.yaml'), 'utf8'),
+      new RegExp(good.hash ?? 'x'),
+    );
+  });
+
+  it('envoy --mode validate rejecting the config touches nothing', async () => {
+    const t = await lifecycleEnv('dynamic');
+    envs.push(t);
+    await t.writeSpec(specN(0));
+    const { reconciler, history, applier } = await t.make();
+    const good = await reconciler.reconcile('test');
+    assert.equal(good.result, 'applied', good.error);
+    const before = await readFile(join(t.config.envoy.configPath, 'listeners.yaml'), 'utf8');
+    await t.writeSpec(specN(1));
+    const bad = await withEnv({ ENVOY_DOUBLE_REJECT_VALIDATION: '1' }, () => reconciler.reconcile('change'));
+    assert.equal(bad.result, 'failed');
+    assert.equal(history.list().at(-1)?.stage, 'validate');
+    assert.equal(await readFile(join(t.config.envoy.configPath, 'listeners.yaml'), 'utf8'), before);
+    assert.equal((await dynamicVersions(t.config.envoy.adminAddress)).clusters, good.hash);
+    assert.deepEqual(
+      t.events.map((e) => e.type),
+      ['config_updated', 'reload_failed', 'rollback'],
+    );
+    assert.equal(applier.envoyStatus().epoch, 0);
+  });
+});
