@@ -113,6 +113,7 @@ export class Registry {
   message(name: string): MessageType | undefined {
     let t = this.messages.get(name);
     if (t) return t;
+    if (!Object.hasOwn(this.data.messages, name)) return undefined; // names come from documents
     const d = this.data.messages[name];
     if (!d) return undefined;
     t = this.compileMessage(name, d);
@@ -123,6 +124,7 @@ export class Registry {
   enumType(name: string): EnumType | undefined {
     let e = this.enums.get(name);
     if (e) return e;
+    if (!Object.hasOwn(this.data.enums, name)) return undefined;
     const d = this.data.enums[name];
     if (!d) return undefined;
     e = new EnumType(name, d);
@@ -268,16 +270,26 @@ export class Registry {
       return (v, parent, key, w) => {
         en ??= this.enumType(fd.type);
         if (!en) return;
-        const r = en.parse(v);
-        if (!r.ok) {
-          w.reportAt(parent, key, r.message);
-          return;
+        let n = typeof v === 'string' ? en.byName.get(v) : undefined;
+        if (n === undefined) {
+          const r = en.parse(v);
+          if (!r.ok) {
+            w.reportAt(parent, key, r.message);
+            return;
+          }
+          n = r.value;
         }
-        const name = en.byNumber.get(r.value);
-        if (name !== undefined && en.disallowed.has(name)) {
-          w.reportAt(parent, key, `enum value ${name} of ${en.name} is deprecated and disallowed by default`);
+        if (en.disallowed.size > 0) {
+          const name = en.byNumber.get(n);
+          if (name !== undefined && en.disallowed.has(name)) {
+            w.reportAt(
+              parent,
+              key,
+              `enum value ${name} of ${en.name} is deprecated and disallowed by default`,
+            );
+          }
         }
-        const m = rule?.(r.value);
+        const m = rule?.(n);
         if (m !== undefined) w.reportAt(parent, key, m);
       };
     }
@@ -337,8 +349,17 @@ export class Registry {
   }
 }
 
+/** Fast paths for the common, well-typed cases (no result objects); everything else takes parseScalar. */
+const NARROW_INT: Readonly<Record<string, [number, number]>> = {
+  int32: [-2147483648, 2147483647],
+  sint32: [-2147483648, 2147483647],
+  sfixed32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+  fixed32: [0, 4294967295],
+};
+
 function scalarCheck(type: string, rule: ValueRule | undefined): Check {
-  return (v, parent, key, w) => {
+  const slow: Check = (v, parent, key, w) => {
     const r = parseScalar(type, v);
     if (!r.ok) {
       w.reportAt(parent, key, r.message);
@@ -346,6 +367,29 @@ function scalarCheck(type: string, rule: ValueRule | undefined): Check {
     }
     if (rule) {
       const m = rule(r.value);
+      if (m !== undefined) w.reportAt(parent, key, m);
+    }
+  };
+  const range = NARROW_INT[type];
+  const fast =
+    type === 'string'
+      ? (v: unknown): v is string => typeof v === 'string'
+      : type === 'bool'
+        ? (v: unknown): v is boolean => typeof v === 'boolean'
+        : type === 'double'
+          ? (v: unknown): v is number => typeof v === 'number'
+          : range !== undefined
+            ? (v: unknown): v is number =>
+                typeof v === 'number' && Number.isInteger(v) && v >= range[0] && v <= range[1]
+            : undefined;
+  if (!fast) return slow;
+  return (v, parent, key, w) => {
+    if (!fast(v)) {
+      slow(v, parent, key, w);
+      return;
+    }
+    if (rule) {
+      const m = rule(v);
       if (m !== undefined) w.reportAt(parent, key, m);
     }
   };

@@ -234,7 +234,9 @@ export class Walker {
       return undefined;
     }
     if (this.registry.hasMessage(name)) return name;
-    const v3 = this.registry.data.previous[name];
+    const v3 = Object.hasOwn(this.registry.data.previous, name)
+      ? this.registry.data.previous[name]
+      : undefined;
     if (v3 !== undefined || /\.v2(alpha\d*|beta\d*)?\./.test(name) || name.startsWith('envoy.api.v2')) {
       this.report(
         typePath,

@@ -13,6 +13,13 @@ describe('baseline', () => {
     assert.match(checker.check('envoy.config.Nope', {})[0]?.message ?? '', /unknown message type/);
   });
   test('a non-object document', () => assertProblem(boot('hello'), '', 'expected an object'));
+  test('type names that are Object.prototype members are unknown, not crashes', () => {
+    assert.match(checker.check('constructor', {})[0]?.message ?? '', /unknown message type/);
+    const doc = bootstrap({ hcm: { '@type': 'type.googleapis.com/constructor' } });
+    assertProblem(boot(doc), `${HCM}.@type`, 'unknown type');
+    const proto = bootstrap({ hcm: { '@type': 'type.googleapis.com/toString' } });
+    assertProblem(boot(proto), `${HCM}.@type`, 'unknown type');
+  });
 });
 
 describe('field names', () => {
