@@ -1,0 +1,46 @@
+#!/bin/sh
+# Installs the Debian tools the packaging build and tests need, only when missing.
+# Usage: scripts/ensure-tools.sh [deb|packer|qemu-user|all]...   (default: deb)
+# Exit status: 0 when every requested tool is present afterwards, 1 otherwise.
+# Only Debian's apt repositories are used (CI runs on a fresh Debian 12 clone).
+set -u
+
+want=${*:-deb}
+missing_pkgs=""
+
+need() { # need <command> <debian-package>
+  command -v "$1" >/dev/null 2>&1 || missing_pkgs="$missing_pkgs $2"
+}
+
+for group in $want; do
+  case "$group" in
+    deb) need dpkg-deb dpkg; need fakeroot fakeroot; need systemd-analyze systemd ;;
+    packer) need packer packer ;;
+    # Runs the arm64 executable on an amd64 host (no binfmt needed: qemu-aarch64-static ./bin).
+    qemu-user) need qemu-aarch64-static qemu-user-static ;;
+    all) need dpkg-deb dpkg; need fakeroot fakeroot; need systemd-analyze systemd
+         need packer packer; need qemu-aarch64-static qemu-user-static ;;
+    *) echo "ensure-tools: unknown group '$group'" >&2; exit 2 ;;
+  esac
+done
+
+[ -z "$missing_pkgs" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-tools: missing$missing_pkgs and cannot apt-get install (need root on Debian)" >&2
+  exit 1
+fi
+
+# One update per machine boot is enough; the stamp keeps repeated test runs fast.
+stamp=/var/lib/apt/periodic/vpsie-lb-ensure-tools.stamp
+if [ ! -e "$stamp" ] || [ -n "$(find /var/lib/apt/lists -maxdepth 0 -mmin +720 2>/dev/null)" ]; then
+  apt-get update -qq >&2 || echo "ensure-tools: apt-get update failed; trying with cached lists" >&2
+  mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+echo "ensure-tools: apt-get install -y$missing_pkgs" >&2
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing_pkgs >&2 || {
+  echo "ensure-tools: apt-get install failed for$missing_pkgs" >&2
+  exit 1
+}
+exit 0

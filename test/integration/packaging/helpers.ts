@@ -1,0 +1,96 @@
+// Shared by the packaging tests: the repo root, a process runner, and the one (slow) build they all inspect.
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const DIST = join(ROOT, 'dist');
+export const ARCHES = ['amd64', 'arm64'] as const;
+export type Arch = (typeof ARCHES)[number];
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export const exePath = (arch: Arch): string => join(DIST, `vpsie-lb-agent-linux-${arch}`);
+export const debPath = (arch: Arch, version = `${packageVersion()}-1`): string =>
+  join(DIST, `vpsie-lb-agent_${version}_${arch}.deb`);
+
+export interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (bounded by timeoutMs); never throws on a non-zero exit. */
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Ran {
+  const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120_000,
+    env: opts.env ?? process.env,
+    input: opts.input,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error)
+    return { status: null, stdout: r.stdout ?? '', stderr: `${r.error.message}\n${r.stderr ?? ''}` };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Fails with the command's output, so a broken build explains itself in the test report. */
+export function mustRun(cmd: string, args: readonly string[], opts: Parameters<typeof run>[2] = {}): Ran {
+  const r = run(cmd, args, opts);
+  if (r.status !== 0) {
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+    );
+  }
+  return r;
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const e of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, e)));
+  return newest;
+}
+
+/**
+ * The artifacts (executables + .debs for both architectures), built by scripts/build-all.mjs unless they are
+ * already newer than every input: the compiled CLI, the packaging sources, the build scripts, the default config.
+ */
+export function ensureArtifacts(): void {
+  const outputs = [...ARCHES.map(exePath), ...ARCHES.map((a) => debPath(a)), join(DIST, 'sea-report.json')];
+  const inputs = [
+    'src',
+    'packaging',
+    'scripts/build-sea.mjs',
+    'scripts/build-deb.mjs',
+    'examples/agent.yaml',
+  ];
+  const oldestOutput = Math.min(...outputs.map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0)));
+  const newestInput = Math.max(...inputs.map((p) => newestMtime(join(ROOT, p))));
+  if (oldestOutput > newestInput) return;
+  mustRun(process.execPath, [join(ROOT, 'scripts', 'build-all.mjs')], { timeoutMs: 600_000 });
+}
+
+/** e_machine from an ELF64 little-endian header (62 = x86-64, 183 = AArch64). */
+export function elfMachine(path: string): number | undefined {
+  const h = Buffer.alloc(20);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, h, 0, 20, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (h.length < 20 || h.readUInt32BE(0) !== 0x7f454c46 || h[4] !== 2 || h[5] !== 1) return undefined;
+  return h.readUInt16LE(18);
+}
