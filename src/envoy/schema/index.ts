@@ -5,7 +5,8 @@
 import type { Problem } from '../../util/result.ts';
 import { loadSchema } from './load.ts';
 import { Registry } from './registry.ts';
-import { ANY_CATEGORIES, bootstrapChecks, discoveryChecks, HOOKS } from './semantics.ts';
+import { bootstrapChecks, discoveryChecks } from './documents.ts';
+import { ANY_CATEGORIES, HOOKS } from './semantics.ts';
 import { parseEnvoyText } from './text.ts';
 import { type SchemaCheckOptions, Walker } from './walker.ts';
 

@@ -121,6 +121,38 @@ describe('listeners and filters', () => {
     });
     assertProblem(boot(bootstrap({ hcm: h })), `${HCM}.http_filters[0]`, 'is the last filter');
   });
+  test('upstream HTTP filters must end with the upstream codec', () => {
+    const codec = {
+      name: 'codec',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec',
+      },
+    };
+    const cors = {
+      name: 'cors',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' },
+    };
+    const withUpstream = (list: unknown[]) =>
+      bootstrap({
+        hcm: hcm({
+          http_filters: [
+            {
+              name: 'router',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                upstream_http_filters: list,
+              },
+            },
+          ],
+        }),
+      });
+    assertClean(boot(withUpstream([cors, codec])));
+    assertProblem(
+      boot(withUpstream([codec, cors])),
+      `${HCM}.http_filters[0].typed_config.upstream_http_filters[0]`,
+      'must be the last filter',
+    );
+  });
   test('a UDP listener needs no filter chains; port 0 listeners never collide', () => {
     const doc = bootstrap();
     const listeners = (doc.static_resources as { listeners: Json[] }).listeners;
@@ -207,6 +239,17 @@ describe('clusters, secrets, regex, files', () => {
       boot(bootstrap({ cluster: c })),
       `${C0}.load_assignment.endpoints[0].lb_endpoints`,
       'LOGICAL_DNS',
+    );
+  });
+  test('cluster rules see enum values however they are spelled', () => {
+    const c = cluster({ type: 'logical_dns' });
+    const eps = (c.load_assignment as { endpoints: unknown[] }).endpoints;
+    eps.push(eps[0]);
+    assertProblem(boot(bootstrap({ cluster: c })), `${C0}.load_assignment.endpoints`, 'LOGICAL_DNS');
+    assertProblem(
+      boot(bootstrap({ cluster: cluster({ type: 4, load_assignment: undefined }) })),
+      `${C0}.lb_policy`,
+      'ORIGINAL_DST',
     );
   });
   test('ORIGINAL_DST with CLUSTER_PROVIDED and no endpoints is fine', () => {
