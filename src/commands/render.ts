@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadAgentConfig } from '../config/index.ts';
+import { defaultAgentConfig } from '../config/defaults.ts';
 import { toYaml } from '../envoy/build/render.ts';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './exit.ts';
 import { schemaProblems } from '../pipeline.ts';
@@ -22,7 +22,11 @@ export interface RenderArgs {
  * Inline certificates are not written (they are secrets); the rendered files name where the agent would put them.
  */
 export async function renderCommand(args: RenderArgs): Promise<number> {
-  const config = await loadAgentConfig(args.config);
+  // Without --config the built-in defaults apply; the YAML/zod loader is loaded only when a file is given.
+  const config =
+    args.config === undefined
+      ? { ok: true as const, value: defaultAgentConfig() }
+      : await (await import('../config/load.ts')).loadAgentConfig(args.config);
   if (!config.ok) {
     for (const p of config.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return EXIT_USAGE;

@@ -1,4 +1,4 @@
-import { loadAgentConfig } from '../config/index.ts';
+import { defaultAgentConfig } from '../config/defaults.ts';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './exit.ts';
 import { specContextFromConfig } from '../spec/context.ts';
 import { parseSpecText } from '../spec/validate.ts';
@@ -11,7 +11,11 @@ export interface ValidateArgs {
 }
 
 export async function validateCommand(args: ValidateArgs): Promise<number> {
-  const config = await loadAgentConfig(args.config);
+  // Without --config the built-in defaults apply; the YAML/zod loader is loaded only when a file is given.
+  const config =
+    args.config === undefined
+      ? { ok: true as const, value: defaultAgentConfig() }
+      : await (await import('../config/load.ts')).loadAgentConfig(args.config);
   if (!config.ok) {
     for (const p of config.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return EXIT_USAGE;
