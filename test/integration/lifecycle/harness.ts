@@ -159,7 +159,13 @@ export async function readJournal(path: string): Promise<JournalLine[]> {
       const m = /^(\d+) epoch=(\d+) pid=(\d+) (\S+(?: \S+)?)(?: (.*))?$/.exec(l);
       if (m === null) throw new Error(`bad journal line: ${l}`);
       const [event, ...rest] = splitEvent(`${m[4]}${m[5] === undefined ? '' : ` ${m[5]}`}`);
-      return { ms: Number(m[1]), epoch: Number(m[2]), pid: Number(m[3]), event, detail: rest.join(' ') };
+      return {
+        ms: Number(m[1]),
+        epoch: Number(m[2]),
+        pid: Number(m[3]),
+        event: event ?? '',
+        detail: rest.join(' '),
+      };
     });
 }
 
