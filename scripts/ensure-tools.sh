@@ -11,15 +11,25 @@ missing_pkgs=""
 need() { # need <command> <debian-package>
   command -v "$1" >/dev/null 2>&1 || missing_pkgs="$missing_pkgs $2"
 }
+need_file() { # need_file <path> <debian-package>
+  [ -e "$1" ] || missing_pkgs="$missing_pkgs $2"
+}
+# The arm64 executable's loader and libraries for qemu-aarch64-static -L /usr/aarch64-linux-gnu (plain amd64
+# packages: no multiarch setup on the host).
+need_arm64_libs() {
+  need_file /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 libc6-arm64-cross
+  need_file /usr/aarch64-linux-gnu/lib/libstdc++.so.6 libstdc++6-arm64-cross
+  need_file /usr/aarch64-linux-gnu/lib/libgcc_s.so.1 libgcc-s1-arm64-cross
+}
 
 for group in $want; do
   case "$group" in
     deb) need dpkg-deb dpkg; need fakeroot fakeroot; need systemd-analyze systemd ;;
     packer) need packer packer ;;
     # Runs the arm64 executable on an amd64 host (no binfmt needed: qemu-aarch64-static ./bin).
-    qemu-user) need qemu-aarch64-static qemu-user-static ;;
+    qemu-user) need qemu-aarch64-static qemu-user-static; need_arm64_libs ;;
     all) need dpkg-deb dpkg; need fakeroot fakeroot; need systemd-analyze systemd
-         need packer packer; need qemu-aarch64-static qemu-user-static ;;
+         need packer packer; need qemu-aarch64-static qemu-user-static; need_arm64_libs ;;
     *) echo "ensure-tools: unknown group '$group'" >&2; exit 2 ;;
   esac
 done

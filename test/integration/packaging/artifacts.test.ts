@@ -188,6 +188,13 @@ describe('install, upgrade, remove, purge (dpkg --root)', () => {
         .find((l) => l.startsWith(`${name}:`))
         ?.split(':')[2],
     );
+  const uidOf = (name: string) =>
+    Number(
+      readFileSync(p('etc/passwd'), 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${name}:`))
+        ?.split(':')[2],
+    );
   const status = () => run('dpkg', [`--root=${root}`, '-s', 'vpsie-lb-agent']);
 
   before(() => {
@@ -245,6 +252,11 @@ describe('install, upgrade, remove, purge (dpkg --root)', () => {
       const st = statSync(p(path));
       assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [m, uid, gid], path);
     }
+    // The shipped tmpfiles.d line, applied by systemd-tmpfiles to this root (names resolve in its /etc/passwd).
+    mkdirSync(p('run'), { recursive: true });
+    mustRun('systemd-tmpfiles', [`--root=${root}`, '--create', 'vpsie-lb-agent.conf']);
+    const rt = statSync(p('run/vpsie-lb'));
+    assert.deepEqual([rt.mode & 0o7777, rt.uid, rt.gid], [0o750, uidOf('envoy'), envoyGid], '/run/vpsie-lb');
     const wants = p('etc/systemd/system/multi-user.target.wants');
     assert.deepEqual(readdirSync(wants).sort(), ['vpsie-lb-agent.service', 'vpsie-lb-envoy.service']);
   });
