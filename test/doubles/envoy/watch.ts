@@ -19,7 +19,10 @@ class DirWatcher {
   private readonly watcher: FSWatcher;
 
   constructor(private readonly dir: string) {
-    for (const name of readdirSync(dir)) this.look(name);
+    for (const name of readdirSync(dir)) {
+      const ino = this.look(name);
+      if (ino !== undefined) this.inodes.set(name, ino);
+    }
     this.watcher = watch(dir, { persistent: false }, (event, filename) => {
       if (event !== 'rename') return;
       if (filename === null) this.rescan();

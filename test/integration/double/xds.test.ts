@@ -12,6 +12,7 @@ import {
   killAll,
   ldsYaml,
   makeSandbox,
+  type Running,
   type Sandbox,
   spawnDouble,
   waitFor,
@@ -30,16 +31,35 @@ async function startWith(
   const boot = join(sb.dir, `${name}.yaml`);
   writeFileSync(boot, bootstrap);
   const addr = join(sb.dir, `${name}.admin`);
-  spawnDouble(['-c', boot, '--disable-hot-restart', '--admin-address-path', addr], { ...sb.env, ...env });
+  const d = spawnDouble(['-c', boot, '--disable-hot-restart', '--admin-address-path', addr], {
+    ...sb.env,
+    ...env,
+  });
+  doubles.set(name, d);
   const admin = createAdminClient({ host: '127.0.0.1', port: await adminPortFrom(addr), timeoutMs: 10_000 });
   await waitFor('LIVE', async () => ((await admin.ready()).live ? true : undefined));
   return admin;
 }
 
+/** The doubles by name, so a failed wait can show what the double logged. */
+const doubles = new Map<string, Running>();
+
 const stat = async (admin: AdminClient, name: string): Promise<number> =>
   (await admin.statsFiltered(`^${name}$`)).get(name) ?? -1;
-const waitStat = (admin: AdminClient, name: string, value: number): Promise<true> =>
-  waitFor(`${name} = ${value}`, async () => ((await stat(admin, name)) === value ? true : undefined));
+async function waitStat(admin: AdminClient, name: string, value: number): Promise<void> {
+  try {
+    await waitFor(
+      `${name} >= ${value}`,
+      async () => ((await stat(admin, name)) >= value ? true : undefined),
+      60_000,
+    );
+  } catch (err) {
+    const logs = [...doubles].map(
+      ([n, d]) => `${n} exit=${JSON.stringify(d.exit())}: ${d.stderr().slice(-3000)}`,
+    );
+    throw new Error(`${String(err)}; doubles logged: ${logs.join('\n---\n')}`);
+  }
+}
 
 function dynamicClusters(
   dump: Awaited<ReturnType<AdminClient['configDump']>>,
@@ -77,6 +97,7 @@ describe('envoy double: file-based xDS', { concurrency: true }, () => {
     await waitStat(admin, `${CDS}.update_success`, 2);
     // Like Envoy, any move into the watched directory reloads every subscription watching it.
     await waitStat(admin, `${LDS}.update_success`, 2);
+    assert.equal(await stat(admin, `${CDS}.update_success`), 2, 'one move, one reload');
     assert.equal(await stat(admin, `${CDS}.update_rejected`), 0);
     const clusters = dynamicClusters(await admin.configDump('dynamic_active_clusters'));
     assert.deepEqual(
