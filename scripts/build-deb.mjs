@@ -22,11 +22,11 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_VERSION } from './build-sea.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG_NAME = 'vpsie-lb-agent';
 const MAINTAINER = 'VPSie Load Balancer team <lb@vpsie.com>';
-const NODE_VERSION = '20.20.2';
 
 function fail(message) {
   process.stderr.write(`build-deb: ${message}\n`);
