@@ -84,6 +84,7 @@ describe('every key names itself in its errors', () => {
       'envoy.admin_address': 9901,
       'envoy.admin_port': '9901',
       'envoy.pid_file': [],
+      'envoy.launcher_socket': 42,
       'envoy.max_connections': 'lots',
       'envoy.apply_strategy': 'restart',
       'envoy.base_id': 1.5,
