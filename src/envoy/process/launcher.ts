@@ -98,7 +98,9 @@ export class LauncherServer {
         resolve();
       });
     });
-    await chmod(path, 0o600);
+    // Owner and group only: the agent reaches it through its membership of the launcher's group (envoy), since it
+    // runs without CAP_DAC_OVERRIDE; nobody else may command Envoy processes.
+    await chmod(path, 0o660);
   }
 
   async close(): Promise<void> {

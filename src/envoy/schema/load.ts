@@ -3,6 +3,7 @@
  * protos (slow path, ~2 s) so the checker still works in a tree where `npm run prepare` has not run.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { getAsset, isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { compileSchema, locateProtoSources } from './compile.ts';
 import { SCHEMA_FORMAT, type SchemaData } from './descriptor.ts';
@@ -30,6 +31,13 @@ function isSchemaData(v: unknown): v is SchemaData {
 
 export function loadSchema(file: string = generatedSchemaPath()): LoadedSchema {
   const t0 = performance.now();
+  // The single executable carries the table as an asset: there are no .proto files (or node_modules) on a VM.
+  if (isSea()) {
+    const parsed: unknown = JSON.parse(getAsset(GENERATED_FILE_NAME, 'utf8'));
+    if (!isSchemaData(parsed) || parsed.format !== SCHEMA_FORMAT)
+      throw new Error('embedded Envoy schema table is invalid');
+    return { data: parsed, source: 'generated', ms: performance.now() - t0 };
+  }
   const sources = locateProtoSources();
   let reason = `${file} is missing`;
   if (existsSync(file)) {

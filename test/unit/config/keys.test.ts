@@ -94,7 +94,7 @@ describe('examples', () => {
     assert.match(text, /^ {2}# path:/m);
   });
 
-  it('agent.yaml is the defaults, and refuses to run until the load balancer id is set', () => {
+  it("agent.yaml is the defaults (but for the pid file under the units' runtime dir), and refuses to run until the load balancer id is set", () => {
     assert.deepEqual(
       (() => {
         const r = parseAgentConfig(text, 'agent.yaml', { baseDir: '/etc/vpsie-lb' });
@@ -108,7 +108,12 @@ describe('examples', () => {
     const d = defaultAgentConfig();
     assert.deepEqual(r, {
       ok: true,
-      value: { ...d, vpsie: { ...d.vpsie, loadbalancerId: 'lb-42' } },
+      // /var/run is read-only under the units' ProtectSystem=strict; the packaged file points into /run/vpsie-lb.
+      value: {
+        ...d,
+        vpsie: { ...d.vpsie, loadbalancerId: 'lb-42' },
+        envoy: { ...d.envoy, pidFile: '/run/vpsie-lb/envoy.pid' },
+      },
       warnings: [],
     });
   });
