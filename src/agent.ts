@@ -20,6 +20,7 @@ import { ReconcileLoop } from './reconcile/loop.ts';
 import { type EventKind, type EventSink, type ParseOutcome, Reconciler } from './reconcile/reconciler.ts';
 import { connectSource, reportingApi } from './source/connect.ts';
 import type { SpecSource } from './source/types.ts';
+import { CertificateManager } from './tls/manager.ts';
 import { specContextFromConfig } from './spec/context.ts';
 import { parseSpecText } from './spec/validate.ts';
 
@@ -110,17 +111,24 @@ export async function defaultParts(config: AgentConfig, logger: Logger): Promise
     onEvent: (type, message, metadata) => void events.enqueue(type, message, metadata),
     hook: killAt ? (step) => step === killAt && process.kill(process.pid, 'SIGKILL') : undefined,
   });
-  // startAgent's stop() awaits flush(); closing the applier there leaves Envoy serving (or drains and stops it
-  // with envoy.stop_on_exit) before the process exits.
-  const flushing: AgentParts['events'] = {
-    enqueue: (type, message, metadata) => events.enqueue(type, message, metadata),
-    flush: async (timeoutMs) => {
-      await applier.close();
-      return events.flush(timeoutMs);
+  return {
+    source,
+    events,
+    ...shared,
+    applier,
+    envoy: () => {
+      const s = applier.envoyStatus();
+      return {
+        running: s.running,
+        epoch: s.epoch ?? null,
+        pid: s.pid ?? null,
+        baseId: s.baseId ?? null,
+        criticalFailure:
+          s.restoreFailed ??
+          (s.crashLoop ? 'Envoy is in a crash loop; the agent stopped restarting it' : undefined),
+      };
     },
-    stop: () => events.stop(),
   };
-  return { source, events: flushing, ...shared, applier };
 }
 
 export async function startAgent(
@@ -135,12 +143,26 @@ export async function startAgent(
   const history = new TransactionLog(config.stateDir);
   await history.load();
   let observability: Observability | undefined;
+  // Certificate files: a change to the spec's files reconciles; old inline copies go after commit; expiry warned.
+  const certificates = new CertificateManager({
+    certDir: config.tls.certDir,
+    stateDir: config.stateDir,
+    logger,
+    emitExpiring: (message, metadata) => parts.events.enqueue('certificate_expiring', message, metadata),
+    onFilesChanged: () => loop.trigger('certificate-changed'),
+    committedHash: () => parts.applier.committedHash(),
+  });
   const reconciler = new Reconciler({
     source: parts.source,
     parse: parseWith(config),
     prepare: async (spec) => {
-      const prepared = await prepareGeneration(spec, config, new Date());
-      if (prepared.ok) observability?.onCertificate(prepared.certificate);
+      const prepared = await prepareGeneration(spec, config, new Date(), {
+        acceptedTlsFiles: certificates.acceptedTlsFiles,
+      });
+      if (prepared.ok) {
+        observability?.onCertificate(prepared.certificate);
+        certificates.prepared(prepared);
+      }
       return prepared;
     },
     applier: parts.applier,
@@ -188,7 +210,8 @@ export async function startAgent(
   const loop = new ReconcileLoop({
     intervalMs: config.vpsie.pollIntervalMs,
     run: async (trigger) => {
-      await reconciler.reconcile(trigger);
+      const report = await reconciler.reconcile(trigger);
+      await certificates.afterReconcile(report, reconciler.spec);
     },
     onError: (err) => logger.error({ err }, 'reconcile crashed'),
   });
@@ -198,6 +221,7 @@ export async function startAgent(
     committed_hash: parts.applier.committedHash() ?? null,
   });
   loop.start();
+  certificates.start();
 
   return {
     reconciler,
@@ -205,6 +229,7 @@ export async function startAgent(
     observability: obs,
     async stop() {
       unwatch?.();
+      certificates.stop();
       const finished = await loop.stop(30_000);
       if (!finished) logger.warn({}, 'the reconcile in flight did not finish within 30s; stopping anyway');
       await parts.events.enqueue('agent_stopping', 'agent stopping', {});
@@ -212,6 +237,8 @@ export async function startAgent(
       if (!flushed)
         logger.warn({}, 'some events are still queued; they are kept on disk and sent after restart');
       parts.events.stop?.();
+      // Leaves Envoy serving, or drains and stops it with envoy.stop_on_exit.
+      await parts.applier.close?.();
       await obs.stop();
     },
   };

@@ -11,6 +11,7 @@ import { type MetricsSummaryApi, MetricsSummaryReporter } from './health/metrics
 import type { Logger } from './log/logger.ts';
 import { AgentMetrics } from './metrics/agent-metrics.ts';
 import type { Reconciler, ReconcileReport } from './reconcile/reconciler.ts';
+import { createAdminClient } from './envoy/admin/client.ts';
 import { adminPrometheusSource } from './server/envoy-prometheus.ts';
 import { createAgentServer } from './server/server.ts';
 import { type AgentStatus, lastReconcileOf, secondsToExpiry } from './server/status.ts';
@@ -18,7 +19,8 @@ import type { CertificateInfo } from './tls/check.ts';
 
 /** What the Envoy applier can tell about the process it manages (absent when Envoy is not run by the agent). */
 export interface EnvoyView {
-  readonly state: string;
+  /** Whether the serving Envoy process exists; its admin state (LIVE, …) is probed here. */
+  readonly running: boolean;
   readonly epoch: number | null;
   readonly pid: number | null;
   readonly baseId: number | null;
@@ -93,7 +95,32 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     intervalMs: deps.healthIntervalMs ?? 10_000,
   });
 
-  const envoyServing = (): boolean => deps.envoy?.().state === 'LIVE';
+  // Envoy's own word on its state (/ready), refreshed on a short interval: what /readyz and the LB status rest on.
+  let envoyState = 'unknown';
+  let lastPid: number | null = null;
+  const admin = createAdminClient({
+    host: config.envoy.adminAddress.host,
+    port: config.envoy.adminAddress.port,
+    timeoutMs: 2_000,
+  });
+  const probeEnvoy = async (): Promise<void> => {
+    const view = deps.envoy?.();
+    if (view === undefined) return;
+    if (view.pid !== null && lastPid !== null && view.pid !== lastPid) metrics.incEnvoyRestart();
+    if (view.pid !== null) lastPid = view.pid;
+    if (view.epoch !== null) metrics.setEpoch(view.epoch);
+    if (!view.running) {
+      envoyState = 'stopped';
+      return;
+    }
+    try {
+      envoyState = (await admin.ready()).state;
+    } catch {
+      envoyState = 'unreachable';
+    }
+  };
+  let probeTimer: NodeJS.Timeout | undefined;
+  const envoyServing = (): boolean => deps.envoy !== undefined && envoyState === 'LIVE';
   const lbStatus = new LbStatusReporter({
     api,
     logger: deps.logger,
@@ -140,7 +167,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
         reason:
           'Envoy is not managed by this agent (no Envoy binary): configuration is rendered and written only',
       };
-    if (envoy.state !== 'LIVE') return { ready: false, reason: `Envoy is ${envoy.state}` };
+    if (envoyState !== 'LIVE') return { ready: false, reason: `Envoy is ${envoyState}` };
     return { ready: true };
   };
 
@@ -157,7 +184,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       apply_strategy: applier.strategy,
       lb_status: verdict ? { status: verdict.status, reason: verdict.reason } : null,
       envoy: {
-        state: envoy?.state ?? 'not managed (no Envoy binary)',
+        state: envoy === undefined ? 'not managed (no Envoy binary)' : envoyState,
         epoch: envoy?.epoch ?? null,
         pid: envoy?.pid ?? null,
         base_id: envoy?.baseId ?? null,
@@ -196,8 +223,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       if (report.rolledBack) metrics.incRollback();
       if (report.hash !== undefined && report.result !== 'rejected') desiredHash = report.hash;
       applyFailed = lastApplyFailed(applyFailed, report);
-      const envoy = deps.envoy?.();
-      if (envoy?.epoch != null) metrics.setEpoch(envoy.epoch);
+      void probeEnvoy();
       if (deps.eventQueue) metrics.setEventQueue(deps.eventQueue.depth(), deps.eventQueue.dropped());
       if (certificate)
         metrics.setCertificateExpiry(certificate.subject, secondsToExpiry(certificate.notAfter, new Date()));
@@ -211,12 +237,18 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     status,
     async start() {
       const address = await server.start();
+      if (deps.envoy) {
+        await probeEnvoy();
+        probeTimer = setInterval(() => void probeEnvoy(), 2_000);
+        probeTimer.unref();
+      }
       backendHealth.start();
       lbStatus.start();
       summary?.start();
       return address;
     },
     async stop() {
+      clearInterval(probeTimer);
       await backendHealth.stop();
       await lbStatus.stop?.();
       await summary?.stop?.();

@@ -52,4 +52,6 @@ export interface Applier {
   /** The hash of the generation that is committed and live, if any. */
   committedHash(): string | undefined;
   apply(generation: Generation, transactionId: string): Promise<ApplyOutcome>;
+  /** Agent exit: release what the applier holds (Envoy keeps serving unless configured otherwise). */
+  close?(): Promise<void>;
 }
