@@ -20,6 +20,10 @@ export interface ReconcileLoopOptions {
   readonly random?: () => number;
   readonly timers?: Timers;
   readonly onError?: (err: unknown) => void;
+  /** Quiet time a burst of `triggerSoon` calls must leave before the reconcile runs (default 1 s). */
+  readonly holdoffMs?: number;
+  /** A burst never delays the reconcile by more than this after its first trigger (default 10 s). */
+  readonly maxHoldoffMs?: number;
 }
 
 /**
@@ -34,6 +38,9 @@ export class ReconcileLoop {
   #running: Promise<void> | undefined;
   #pending: string | undefined;
   #stopped = true;
+  #holdoffTimer: unknown;
+  #burstStarted: number | undefined;
+  #burstReason = '';
 
   constructor(options: ReconcileLoopOptions) {
     this.#options = options;
@@ -57,6 +64,26 @@ export class ReconcileLoop {
     this.#running = this.#runOnce(reason);
   }
 
+  /**
+   * Coalesces bursts (an editor writing a file several times, a certificate and its key replaced one after the other)
+   * into one reconcile: it runs once the triggers have been quiet for the holdoff, or at the latest `maxHoldoffMs`
+   * after the first of them.
+   */
+  triggerSoon(reason: string, now: number = Date.now()): void {
+    if (this.#stopped) return;
+    const holdoff = this.#options.holdoffMs ?? 1_000;
+    const maxHoldoff = this.#options.maxHoldoffMs ?? 10_000;
+    this.#burstStarted ??= now;
+    this.#burstReason = reason;
+    if (this.#holdoffTimer !== undefined) this.#timers.clearTimeout(this.#holdoffTimer);
+    const delay = Math.max(0, Math.min(holdoff, this.#burstStarted + maxHoldoff - now));
+    this.#holdoffTimer = this.#timers.setTimeout(() => {
+      this.#holdoffTimer = undefined;
+      this.#burstStarted = undefined;
+      this.trigger(this.#burstReason);
+    }, delay);
+  }
+
   /** The delay before the next poll: the interval ± jitter. */
   nextDelay(): number {
     const jitter = this.#options.jitter ?? 0.1;
@@ -73,6 +100,8 @@ export class ReconcileLoop {
     this.#stopped = true;
     this.#pending = undefined;
     this.#cancelTimer();
+    if (this.#holdoffTimer !== undefined) this.#timers.clearTimeout(this.#holdoffTimer);
+    this.#holdoffTimer = undefined;
     const inFlight = this.#running;
     if (!inFlight) return true;
     let timer: NodeJS.Timeout | undefined;

@@ -137,3 +137,58 @@ describe('ReconcileLoop', () => {
     await loop.stop(100);
   });
 });
+
+describe('ReconcileLoop.triggerSoon (burst coalescing)', () => {
+  it('a burst of changes becomes one reconcile after the holdoff', async () => {
+    const timers = new ManualTimers();
+    const runs: string[] = [];
+    const loop = new ReconcileLoop({
+      intervalMs: 60_000,
+      holdoffMs: 1000,
+      maxHoldoffMs: 10_000,
+      timers,
+      run: async (t) => {
+        runs.push(t);
+      },
+    });
+    loop.start();
+    await tick();
+    runs.length = 0;
+    timers.pending.clear(); // drop the poll timer: only the holdoff matters here
+    for (let i = 0; i < 5; i++) loop.triggerSoon('file', 1000 + i * 100);
+    assert.equal(timers.pending.size, 1, 'one holdoff timer, re-armed by each trigger');
+    assert.deepEqual(
+      [...timers.pending.values()].map((t) => t.ms),
+      [1000],
+    );
+    timers.fireAll();
+    await tick();
+    assert.deepEqual(runs, ['file']);
+    await loop.stop(100);
+  });
+
+  it('a never-ending burst still reconciles by the maximum delay', () => {
+    const timers = new ManualTimers();
+    const loop = new ReconcileLoop({
+      intervalMs: 60_000,
+      holdoffMs: 1000,
+      maxHoldoffMs: 3000,
+      timers,
+      run: async () => undefined,
+    });
+    loop.start();
+    timers.pending.clear();
+    loop.triggerSoon('file', 0);
+    loop.triggerSoon('file', 2500);
+    assert.deepEqual(
+      [...timers.pending.values()].map((t) => t.ms),
+      [500],
+    );
+    loop.triggerSoon('file', 2999);
+    assert.deepEqual(
+      [...timers.pending.values()].map((t) => t.ms),
+      [1],
+    );
+    void loop.stop(100);
+  });
+});
