@@ -6,8 +6,10 @@ import { type RenderedConfig, renderEnvoyConfig } from './envoy/build/render.ts'
 import { getSchemaChecker } from './envoy/schema/index.ts';
 import type { PrepareOutcome } from './reconcile/reconciler.ts';
 import type { LoadBalancerSpec } from './spec/types.ts';
-import { type CertificateInfo, checkTlsMaterial } from './tls/check.ts';
-import { readTlsSources, tlsSpecPaths } from './tls/store.ts';
+import { type CertificateInfo, checkTlsMaterial, type TlsMaterial } from './tls/check.ts';
+import { type AcceptedTlsFiles, explainPathProblems, inlineTlsSources } from './tls/sources.ts';
+import { readTlsSources, tlsSpecPaths, writeInlineCertificates } from './tls/store.ts';
+import { errorMessage } from './util/errors.ts';
 import type { Problem } from './util/result.ts';
 
 /** Schema-checks every document of both packagings; problem paths name the file they belong to. */
@@ -29,28 +31,68 @@ export type PreparedGeneration = Extract<PrepareOutcome, { ok: true }> & {
   readonly certificate?: CertificateInfo;
 };
 
+export interface PrepareOptions {
+  /** What path-based certificate files held when last accepted: a bad replacement is then reported as one. */
+  readonly acceptedTlsFiles?: AcceptedTlsFiles;
+}
+
 /**
- * render → schema check → certificate material check. Nothing is written: the result is a generation the applier
- * can install, or the stage and problems that make the spec unusable (the current config keeps serving).
+ * certificate material read and checked → render → schema check → certificate files staged. Only new
+ * content-addressed certificate files are written (nothing that serves changes): the result is a generation the
+ * applier can install, or the stage and problems that make the spec unusable (the current config keeps serving).
+ *
+ * Path-based certificate items are rendered from the content that was checked (as inline items), so Envoy only
+ * ever reads the agent's content-addressed copies in the certificate directory: a broken file the operator puts
+ * in place never reaches Envoy, and a good one changes only the secret and certificate files (the listener
+ * names the secret, not the files), which Envoy takes without a new epoch.
  */
 export async function prepareGeneration(
   spec: LoadBalancerSpec,
   config: AgentConfig,
   now: Date,
+  options: PrepareOptions = {},
 ): Promise<PreparedGeneration | Extract<PrepareOutcome, { ok: false }>> {
-  const rendered = renderEnvoyConfig(spec, config);
+  let certificate: CertificateInfo | undefined;
+  let renderable = spec;
+  let accept = (): void => undefined;
+  if (spec.tls !== undefined) {
+    const tls = spec.tls;
+    const paths = tlsSpecPaths(tls);
+    const rejected = (problems: readonly Problem[], material?: TlsMaterial) => ({
+      ok: false as const,
+      stage: 'tls',
+      problems: explainPathProblems(tls, paths, problems, material, options.acceptedTlsFiles),
+    });
+    const material = await readTlsSources(tls);
+    if (!material.ok) return rejected(material.problems);
+    const checked = checkTlsMaterial(material.value, now, paths);
+    if (checked.problems.length > 0) return rejected(checked.problems, material.value);
+    certificate = checked.info;
+    renderable = { ...spec, tls: inlineTlsSources(tls, material.value) };
+    accept = () => options.acceptedTlsFiles?.accept(tls, material.value);
+  }
+
+  const rendered = renderEnvoyConfig(renderable, config);
   const problems = schemaProblems(rendered);
   if (problems.length > 0) return { ok: false, stage: 'schema', problems };
 
-  let certificate: CertificateInfo | undefined;
-  if (spec.tls !== undefined) {
-    const material = await readTlsSources(spec.tls);
-    if (!material.ok) return { ok: false, stage: 'tls', problems: material.problems };
-    const checked = checkTlsMaterial(material.value, now, tlsSpecPaths(spec.tls));
-    if (checked.problems.length > 0) return { ok: false, stage: 'tls', problems: checked.problems };
-    certificate = checked.info;
+  // Envoy reads certificates by file name, and so does `envoy --mode validate` (it loads the static secrets),
+  // which runs before the applier installs anything. The files are content-addressed, so writing them now
+  // changes nothing a running configuration refers to; those of a generation that is never committed are
+  // removed after the next commit.
+  try {
+    await writeInlineCertificates(
+      rendered.files.inline.map((f) => ({ path: f.path, pem: f.pem.reveal(), mode: f.mode })),
+    );
+  } catch (err) {
+    const problem = {
+      path: 'tls_config',
+      message: `could not write the certificate files: ${errorMessage(err)}`,
+    };
+    return { ok: false, stage: 'tls', problems: [problem] };
   }
 
+  accept();
   const generation: Generation = { hash: rendered.hash, files: renderedFiles(rendered) };
   return { ok: true, generation, rendered, ...(certificate ? { certificate } : {}) };
 }
