@@ -215,7 +215,7 @@ export async function startAgent(
     },
     onError: (err) => logger.error({ err }, 'reconcile crashed'),
   });
-  const unwatch = parts.source.watch?.(() => loop.trigger('source-changed'));
+  const unwatch = parts.source.watch?.(() => loop.triggerSoon('source-changed'));
   await parts.events.enqueue('agent_started', `agent started (source: ${parts.source.description})`, {
     strategy: parts.applier.strategy,
     committed_hash: parts.applier.committedHash() ?? null,
