@@ -71,7 +71,7 @@ const MAX_PROBLEM_LINES = 50;
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #now: () => Date;
-  /** Hashes of bad documents already reported, so a bad spec yields one event, not one per poll. */
+  /** Bad documents (and why) already reported since the last good one, so a bad spec yields one event, not one per poll. */
   readonly #rejected = new Set<string>();
   #lastText: string | undefined;
   #spec: LoadBalancerSpec | undefined;
@@ -157,6 +157,9 @@ export class Reconciler {
       return done({ result: 'rejected', error, problems: lines });
     }
 
+    // A usable spec ends the incident: if it breaks again later (a certificate file replaced a second time), that
+    // is news and gets its own config_rejected event, even for a spec text seen before.
+    this.#rejected.clear();
     const { generation } = prepared;
     const previousHash = applier.committedHash();
     if (previousHash === generation.hash) return done({ result: 'unchanged', hash: generation.hash });
@@ -240,9 +243,11 @@ export class Reconciler {
 
   async #rejectOnce(text: string, error: string, lines: readonly string[]): Promise<void> {
     const digest = createHash('sha256').update(text).digest('hex');
+    // The same text can be bad for new reasons (a certificate file it names was replaced): key on both.
+    const incident = createHash('sha256').update(digest).update(lines.join('\n')).digest('hex');
     this.#deps.logger.warn({ problems: lines.slice(0, MAX_PROBLEM_LINES), document: short(digest) }, error);
-    if (this.#rejected.has(digest)) return;
-    this.#rejected.add(digest);
+    if (this.#rejected.has(incident)) return;
+    this.#rejected.add(incident);
     // Bounded: a flapping API must not grow this set without end.
     if (this.#rejected.size > 100) this.#rejected.delete(this.#rejected.values().next().value as string);
     const shown = lines.slice(0, MAX_PROBLEM_LINES);

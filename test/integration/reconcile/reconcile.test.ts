@@ -161,3 +161,20 @@ describe('reconcile with the file applier', () => {
     assert.equal((await restarted.reconciler.reconcile('start')).result, 'unchanged');
   });
 });
+
+describe('config_rejected reporting', () => {
+  it('a spec that breaks again after a good one is reported again', async () => {
+    const t = await setup();
+    roots.push(t.root);
+    const bad = httpSpec((s) => void (s.port = 0));
+    const { reconciler } = await t.make();
+    await t.writeSpec(bad);
+    await reconciler.reconcile('poll');
+    await reconciler.reconcile('poll');
+    await t.writeSpec(httpSpec());
+    assert.equal((await reconciler.reconcile('poll')).result, 'applied');
+    await t.writeSpec(bad);
+    await reconciler.reconcile('poll');
+    assert.equal(t.events.filter((e) => e.type === 'config_rejected').length, 2);
+  });
+});
