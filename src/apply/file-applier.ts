@@ -1,3 +1,4 @@
+import type { FileOwner } from '../util/atomic.ts';
 import { errorMessage } from '../util/errors.ts';
 import { type AppliedState, readAppliedState, writeAppliedState } from './applied-state.ts';
 import { GenerationStore } from './generations.ts';
@@ -8,6 +9,8 @@ export interface FileApplierOptions {
   readonly stateDir: string;
   readonly now?: () => Date;
   readonly keepGenerations?: number;
+  /** Envoy's user: certificate and key files are chowned to it (keys are 0600). */
+  readonly certificateOwner?: FileOwner;
 }
 
 /**
@@ -21,11 +24,18 @@ export class FileApplier implements Applier {
   protected readonly stateDir: string;
   protected readonly now: () => Date;
   protected applied: AppliedState | undefined;
+  readonly #certificateOwner: FileOwner | undefined;
 
   constructor(options: FileApplierOptions) {
     this.stateDir = options.stateDir;
     this.now = options.now ?? (() => new Date());
     this.store = new GenerationStore(options.stateDir, options.keepGenerations ?? 5);
+    this.#certificateOwner = options.certificateOwner;
+  }
+
+  /** Installs a generation's files (see installFiles), certificates owned by Envoy's user. */
+  protected install(files: Generation['files']): Promise<string[]> {
+    return installFiles(files, { certificateOwner: this.#certificateOwner });
   }
 
   committedHash(): string | undefined {
@@ -37,7 +47,7 @@ export class FileApplier implements Applier {
     this.applied = await readAppliedState(this.stateDir);
     if (!this.applied) return;
     const committed = await this.store.load(this.applied.generation);
-    if (committed && !(await isInstalled(committed.files))) await installFiles(committed.files);
+    if (committed && !(await isInstalled(committed.files))) await this.install(committed.files);
     await this.store.prune(new Set([this.applied.generation]));
   }
 
@@ -49,7 +59,7 @@ export class FileApplier implements Applier {
       return { ok: false, stage: 'backup', error: errorMessage(err), restored: true };
     }
     try {
-      await installFiles(generation.files);
+      await this.install(generation.files);
     } catch (err) {
       return { ok: false, stage: 'apply', error: errorMessage(err), ...(await this.restore()) };
     }
@@ -70,7 +80,7 @@ export class FileApplier implements Applier {
       const previous = await this.store.load(this.applied.generation);
       if (!previous)
         return { restored: false, restoreError: `generation ${this.applied.generation} is missing` };
-      await installFiles(previous.files);
+      await this.install(previous.files);
       return { restored: true };
     } catch (err) {
       return { restored: false, restoreError: errorMessage(err) };

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { type FileOwner, writeFileAtomic } from '../util/atomic.ts';
 import type { FileRole, PlannedFile } from './types.ts';
 
 /** Make before break: what a resource refers to goes live before the resource that refers to it. */
@@ -14,11 +14,15 @@ export function installOrder(files: readonly PlannedFile[]): PlannedFile[] {
  * Files whose live content is already identical are left alone, so an unchanged secret does not make Envoy reload.
  * Returns the paths actually replaced.
  */
-export async function installFiles(files: readonly PlannedFile[]): Promise<string[]> {
+export async function installFiles(
+  files: readonly PlannedFile[],
+  options: { certificateOwner?: FileOwner } = {},
+): Promise<string[]> {
   const replaced: string[] = [];
   for (const file of installOrder(files)) {
     if ((await readIfExists(file.path)) === file.content) continue;
-    await writeFileAtomic(file.path, file.content, { mode: file.mode });
+    const owner = file.role === 'certificate' ? options.certificateOwner : undefined;
+    await writeFileAtomic(file.path, file.content, { mode: file.mode, owner });
     replaced.push(file.path);
   }
   return replaced;

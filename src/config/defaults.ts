@@ -27,6 +27,7 @@ export function defaultAgentConfig(): AgentConfig {
       verifyTimeoutMs: 30_000,
       stopOnExit: false,
       launcherSocket: '/run/vpsie-lb/launcher.sock',
+      user: '',
       ipv6: false,
       maxHeapBytes: 1024 * 1024 * 1024,
     },

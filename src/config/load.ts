@@ -274,6 +274,7 @@ function buildConfig(
       verifyTimeoutMs: e.verify_timeout ?? d.envoy.verifyTimeoutMs,
       stopOnExit: e.stop_on_exit ?? d.envoy.stopOnExit,
       launcherSocket: filePath('envoy.launcher_socket', e.launcher_socket, d.envoy.launcherSocket),
+      user: e.user ?? d.envoy.user,
       ipv6: e.ipv6 ?? d.envoy.ipv6,
       maxHeapBytes: e.max_heap ?? d.envoy.maxHeapBytes,
     },

@@ -44,6 +44,11 @@ export interface AgentConfig {
     readonly stopOnExit: boolean;
     /** Unix socket of the launcher service that owns the Envoy processes (vpsie-lb-envoy.service). */
     readonly launcherSocket: string;
+    /**
+     * The user Envoy runs as ('' = the agent's own): certificate and key copies are chowned to it, since keys are
+     * 0600 and Envoy must read them.
+     */
+    readonly user: string;
     /** Also listen on [::] for the load balancer port. */
     readonly ipv6: boolean;
     /** Heap limit for the overload manager's heap monitor. */

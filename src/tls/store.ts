@@ -2,13 +2,13 @@
  * The file edge of TLS: reading certificate items named by path, writing inline items into the certificate
  * directory, and removing the inline files no longer referenced. Contents never appear in errors.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Dirent, Stats } from 'node:fs';
 import { constants } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { type FileHandle, open, readdir, unlink } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import type { TlsConfig, TlsSource } from '../spec/types.ts';
-import { fsyncDir } from '../util/atomic.ts';
+import { fsyncDir, writeFileAtomic } from '../util/atomic.ts';
 import { fail, ok, type Problem, type Result } from '../util/result.ts';
 import type { TlsMaterial, TlsMaterialPaths } from './check.ts';
 
@@ -151,7 +151,7 @@ export async function writeInlineCertificates(
   for (const f of files) {
     const data = Buffer.from(f.pem, 'utf8');
     if (await alreadyInPlace(f.path, data, f.mode, opts.owner)) continue;
-    await writeAtomicOwned(f.path, data, f.mode, opts.owner);
+    await writeFileAtomic(f.path, data, { mode: f.mode, owner: opts.owner });
   }
 }
 
@@ -177,37 +177,6 @@ async function alreadyInPlace(
   } finally {
     await handle.close().catch(() => undefined);
   }
-}
-
-/** Like util/atomic's writeFileAtomic, plus chown of the temp file before the data and the rename. */
-async function writeAtomicOwned(
-  path: string,
-  data: Buffer,
-  mode: number,
-  owner: WriteInlineOptions['owner'],
-): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    if (owner) await handle.chown(owner.uid, owner.gid);
-    await handle.chmod(mode);
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(dir);
 }
 
 /**

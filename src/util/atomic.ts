@@ -5,6 +5,13 @@ import { basename, dirname, join } from 'node:path';
 export interface AtomicWriteOptions {
   /** File mode of the new file (default 0o644). Secrets pass 0o600. */
   readonly mode?: number;
+  /** Owner of the new file (needs CAP_CHOWN): a key for Envoy's user is 0600 and owned by that user. */
+  readonly owner?: FileOwner;
+}
+
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
 }
 
 /** fsync a directory so a rename inside it survives a power cut. */
@@ -33,9 +40,11 @@ export async function writeFileAtomic(
   const mode = options.mode ?? 0o644;
   const handle = await open(tmp, 'wx', mode);
   try {
-    await handle.writeFile(data);
+    // Owner and mode are final before the first byte is written: a key is never readable more widely, even briefly.
+    if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
     // open() honours the umask; chmod makes the mode exactly what was asked.
     await handle.chmod(mode);
+    await handle.writeFile(data);
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);

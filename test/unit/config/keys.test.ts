@@ -112,7 +112,7 @@ describe('examples', () => {
       value: {
         ...d,
         vpsie: { ...d.vpsie, loadbalancerId: 'lb-42' },
-        envoy: { ...d.envoy, pidFile: '/run/vpsie-lb/envoy.pid' },
+        envoy: { ...d.envoy, pidFile: '/run/vpsie-lb/envoy.pid', user: 'envoy' },
       },
       warnings: [],
     });

@@ -85,6 +85,7 @@ describe('every key names itself in its errors', () => {
       'envoy.admin_port': '9901',
       'envoy.pid_file': [],
       'envoy.launcher_socket': 42,
+      'envoy.user': 7,
       'envoy.max_connections': 'lots',
       'envoy.apply_strategy': 'restart',
       'envoy.base_id': 1.5,

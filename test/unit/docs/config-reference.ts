@@ -39,6 +39,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'envoy.verify_timeout': '1m',
   'envoy.stop_on_exit': 'true',
   'envoy.launcher_socket': '/run/vpsie-lb/launcher.sock',
+  'envoy.user': 'envoy',
   'envoy.allow_non_loopback_admin': 'false',
   'envoy.ipv6': 'true',
   'envoy.max_heap': '2GiB',
