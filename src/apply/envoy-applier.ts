@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
+import { type AdminClient, createAdminClient, dynamicVersions } from '../envoy/admin/client.ts';
 import { xdsFilePaths } from '../envoy/build/names.ts';
-import { dynamicVersions, statsByName } from '../envoy/process/admin.ts';
 import type { ProcessHost } from '../envoy/process/host.ts';
 import {
   type EnvoyStatus,
@@ -53,6 +53,7 @@ export class EnvoyApplier extends FileApplier {
   override readonly strategy: string;
   readonly supervisor: EnvoySupervisor;
   readonly #o: EnvoyApplierOptions;
+  readonly #admin: AdminClient;
   #restoreFailed: string | undefined;
 
   constructor(options: EnvoyApplierOptions) {
@@ -60,11 +61,19 @@ export class EnvoyApplier extends FileApplier {
     this.#o = options;
     const e = options.config.envoy;
     this.strategy = e.applyStrategy;
+    // A full /config_dump grows with the clusters and listeners: a larger cap than the client's default.
+    this.#admin = createAdminClient({
+      ...e.adminAddress,
+      allowNonLoopback: e.allowNonLoopbackAdmin,
+      timeoutMs: 2000,
+      maxBodyBytes: 16 * 1024 * 1024,
+    });
     this.supervisor = new EnvoySupervisor({
       host: options.host,
       binaryPath: e.binaryPath,
       baseId: e.baseId,
       admin: e.adminAddress,
+      allowNonLoopbackAdmin: e.allowNonLoopbackAdmin,
       drainTimeMs: e.drainTimeMs,
       parentShutdownTimeMs: e.parentShutdownTimeMs,
       verifyTimeoutMs: e.verifyTimeoutMs,
@@ -150,7 +159,7 @@ export class EnvoyApplier extends FileApplier {
     let baseline: Map<string, number> | undefined;
     if (!restart) {
       try {
-        baseline = await statsByName(e.adminAddress, STAT_FILTER);
+        baseline = await this.#admin.statsFiltered(STAT_FILTER);
       } catch (err) {
         return {
           ok: false,
@@ -216,7 +225,7 @@ export class EnvoyApplier extends FileApplier {
     let last = 'no answer from admin';
     while (Date.now() < deadline) {
       try {
-        const stats = await statsByName(e.adminAddress, STAT_FILTER);
+        const stats = await this.#admin.statsFiltered(STAT_FILTER);
         for (const kind of kinds) {
           const name = `${KINDS[kind].stat}.update_rejected`;
           if ((stats.get(name) ?? 0) > (baseline.get(name) ?? 0)) {
@@ -227,7 +236,7 @@ export class EnvoyApplier extends FileApplier {
           const name = `${KINDS[kind].stat}.update_success`;
           return (stats.get(name) ?? 0) > (baseline.get(name) ?? 0);
         });
-        const versions = await dynamicVersions(e.adminAddress);
+        const versions = dynamicVersions(await this.#admin.configDump());
         const current = kinds.every((kind) => versions[KINDS[kind].dump] === generation.hash);
         if (advanced && current) return undefined;
         last = `update_success advanced: ${advanced}; config_dump versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
@@ -271,7 +280,7 @@ export class EnvoyApplier extends FileApplier {
     let last = '';
     while (Date.now() < deadline) {
       try {
-        const v = await dynamicVersions(e.adminAddress);
+        const v = dynamicVersions(await this.#admin.configDump());
         if (v.clusters === hash && v.listeners === hash) return { restored: true };
         last = `config_dump versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
       } catch (err) {

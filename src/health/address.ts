@@ -1,33 +1,19 @@
 /** Address comparison between the spec's view of a backend and Envoy's view of a host. */
-import { isIPv4, isIPv6 } from 'node:net';
-
-const MAPPED_V4 = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
+import { isIPv6 } from 'node:net';
+import { parseIpLiteral } from '../spec/address.ts';
 
 /**
- * One spelling per address: IPv6 compressed lower-case (via the WHATWG URL serializer), IPv4-mapped IPv6 as its
- * dotted quad, hostnames lower-case without a trailing dot. IPv4 is left as written: Envoy prints dotted quads and
- * the spec is canonical already (re-parsing through URL would read `010.0.0.1` as octal).
+ * One spelling per address: IP literals as the contract spells them (dotted quad; IPv6 RFC 5952, compressed and
+ * lower-case; IPv4-mapped IPv6 as its dotted quad), hostnames lower-case without a trailing dot. Anything else is
+ * left as written but case-folded: a non-canonical IPv4 like `010.0.0.1` is not re-read (it would be octal), and a
+ * zone id (fe80::1%eth0) is not something the contract's parser accepts.
  */
 export function canonicalAddress(address: string): string {
   let text = address.trim();
   if (text.startsWith('[') && text.endsWith(']')) text = text.slice(1, -1);
-  if (isIPv4(text)) return text;
-  if (isIPv6(text)) {
-    let v6: string;
-    try {
-      v6 = new URL(`http://[${text}]/`).hostname.slice(1, -1);
-    } catch {
-      // Zone ids (fe80::1%eth0) are valid for net but not for URL; they only need case folding.
-      return text.toLowerCase();
-    }
-    const mapped = MAPPED_V4.exec(v6);
-    if (mapped !== null) {
-      const hi = Number.parseInt(mapped[1] ?? '0', 16);
-      const lo = Number.parseInt(mapped[2] ?? '0', 16);
-      return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
-    }
-    return v6;
-  }
+  const ip = parseIpLiteral(text);
+  if (ip !== undefined) return ip.canonical;
+  if (isIPv6(text)) return text.toLowerCase();
   return text.toLowerCase().replace(/\.$/, '');
 }
 

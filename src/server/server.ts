@@ -4,11 +4,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatHostPort } from '../config/net.ts';
 import type { HostPort } from '../config/types.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
 import type { LogSink } from '../reconcile/reconciler.ts';
 import { errorMessage } from '../util/errors.ts';
-import { formatHostPort } from './admin-get.ts';
 import type { AgentStatus } from './status.ts';
 
 /** Envoy's admin `/stats/prometheus`, at most `maxBytes` long; should stop work when `signal` aborts. */

@@ -1,6 +1,6 @@
 /** What GET /status shows: one document answering "is this agent converged, and if not, why". */
 import type { TransactionRecord } from '../apply/types.ts';
-import type { BackendHealth } from '../health/backend-health.ts';
+import type { BackendStatusEntry } from '../health/backend-health.ts';
 import type { LbStatus } from '../health/lb-status.ts';
 import type { ReconcileReport, ReconcileResult } from '../reconcile/reconciler.ts';
 
@@ -25,13 +25,7 @@ export interface AgentStatus {
   readonly last_reconcile: LastReconcile | null;
   /** The last few transactions, newest first. */
   readonly transactions: readonly TransactionRecord[];
-  readonly backends: readonly {
-    readonly id: string;
-    readonly address: string;
-    readonly port: number;
-    readonly enabled: boolean;
-    readonly health: BackendHealth;
-  }[];
+  readonly backends: readonly BackendStatusEntry[];
   readonly event_queue: { readonly depth: number; readonly dropped: number };
   readonly certificates: readonly {
     readonly name: string;

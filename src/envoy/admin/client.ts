@@ -3,8 +3,8 @@
  * parsed into a type here, at the edge; every failure is an AdminError naming the endpoint.
  */
 import { request } from 'node:http';
-import { isIP } from 'node:net';
 import type { z } from 'zod';
+import { parseIpLiteral } from '../../spec/address.ts';
 import { AdminError } from './errors.ts';
 import {
   ClustersJson,
@@ -77,6 +77,8 @@ export interface HostStatus {
   readonly edsHealthStatus: string;
   readonly weight: number;
   readonly stats: ReadonlyMap<string, number>;
+  /** STRICT_DNS / LOGICAL_DNS hosts: the DNS name the address was resolved from. */
+  readonly hostname?: string;
 }
 
 export interface ClusterStatus {
@@ -104,6 +106,12 @@ export interface ConfigDumpOptions {
   readonly maxBytes?: number;
 }
 
+/** version_info of the dynamic CDS and LDS dumps: what the running Envoy last accepted. */
+export interface DynamicVersions {
+  readonly clusters?: string;
+  readonly listeners?: string;
+}
+
 export interface DrainOptions {
   readonly graceful?: boolean;
   readonly inboundOnly?: boolean;
@@ -124,7 +132,8 @@ export interface AdminClient {
   configDump(resource?: string, options?: ConfigDumpOptions): Promise<ConfigDump>;
   clusters(): Promise<ClusterStatus[]>;
   listeners(): Promise<ListenerStatus[]>;
-  prometheusStats(maxBytes?: number): Promise<string>;
+  /** `signal` cancels the call (an `aborted` AdminError); the client's own deadline still applies. */
+  prometheusStats(maxBytes?: number, options?: { readonly signal?: AbortSignal }): Promise<string>;
   hotRestartVersion(): Promise<string>;
   drainListeners(options?: DrainOptions): Promise<void>;
   quit(): Promise<void>;
@@ -132,18 +141,33 @@ export interface AdminClient {
   healthcheckOk(): Promise<void>;
 }
 
-/** 127.0.0.0/8, ::1, ::ffff:127.x.y.z, or the name localhost (dialled as 127.0.0.1). */
+/** 127.0.0.0/8, ::1 and ::ffff:127.x.y.z in any IPv6 notation, or the name localhost (dialled as 127.0.0.1). */
 export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost') return true;
-  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) {
-    const lower = h.toLowerCase();
-    if (lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-    return mapped?.[1]?.startsWith('127.') === true;
+  const ip = parseIpLiteral(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+  if (ip === undefined) return false;
+  // IPv4-mapped IPv6 comes back as its IPv4.
+  if (ip.kind === 'ipv4') return ip.bytes[0] === 127;
+  return ip.bytes.every((b, i) => b === (i === 15 ? 1 : 0));
+}
+
+/** The versions in a full `/config_dump` (a dump filtered by `resource` has no typed dumps to read). */
+export function dynamicVersions(dump: ConfigDump): DynamicVersions {
+  const out: { clusters?: string; listeners?: string } = {};
+  for (const c of dump.configs) {
+    const version = typeof c.version_info === 'string' ? c.version_info : undefined;
+    if (c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump') out.clusters = version;
+    if (c['@type'] === 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump') out.listeners = version;
   }
-  return false;
+  return out;
+}
+
+/** A client as is; options (at least host and port) become a new client, `defaults` filling what they leave out. */
+export function adminClientOf(
+  admin: AdminClient | AdminClientOptions,
+  defaults: Omit<AdminClientOptions, 'host' | 'port'> = {},
+): AdminClient {
+  return 'prometheusStats' in admin ? admin : createAdminClient({ ...defaults, ...admin });
 }
 
 interface RawResponse {
@@ -165,7 +189,12 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
 
-  const call = (method: 'GET' | 'POST', path: string, maxBytes = maxBodyBytes): Promise<RawResponse> => {
+  const call = (
+    method: 'GET' | 'POST',
+    path: string,
+    maxBytes = maxBodyBytes,
+    signal?: AbortSignal,
+  ): Promise<RawResponse> => {
     const endpoint = `${method} ${path}`;
     return new Promise<RawResponse>((resolve, reject) => {
       let settled = false;
@@ -173,6 +202,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if (err !== undefined) {
           req.destroy();
           reject(err);
@@ -184,11 +214,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
           const declared = Number(res.headers['content-length'] ?? Number.NaN);
           if (declared > maxBytes) {
             finish(
-              new AdminError(
-                endpoint,
-                'too_large',
-                `body of ${declared} bytes exceeds the cap of ${maxBytes}`,
-              ),
+              new AdminError(endpoint, 'too_large', `body of ${declared} bytes exceeds ${maxBytes} bytes`),
             );
             return;
           }
@@ -197,7 +223,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > maxBytes) {
-              finish(new AdminError(endpoint, 'too_large', `body exceeds the cap of ${maxBytes} bytes`));
+              finish(new AdminError(endpoint, 'too_large', `body exceeds ${maxBytes} bytes`));
               return;
             }
             chunks.push(chunk);
@@ -215,6 +241,9 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       req.on('error', (err: NodeJS.ErrnoException) =>
         finish(new AdminError(endpoint, 'connect', `${err.code ?? 'error'}: ${err.message}`)),
       );
+      const onAbort = (): void => finish(new AdminError(endpoint, 'aborted', 'aborted by the caller'));
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
       if (method === 'POST') req.setHeader('content-length', '0');
       req.end();
     });
@@ -225,8 +254,9 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     path: string,
     ok: readonly number[],
     maxBytes?: number,
+    signal?: AbortSignal,
   ): Promise<RawResponse> => {
-    const res = await call(method, path, maxBytes);
+    const res = await call(method, path, maxBytes, signal);
     if (!ok.includes(res.status)) {
       const snippet = res.body.slice(0, 200);
       throw new AdminError(
@@ -348,6 +378,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
           const eds = typeof hs.eds_health_status === 'string' ? hs.eds_health_status : 'UNKNOWN';
           const sa = h.address.socket_address;
           return {
+            ...(h.hostname === undefined || h.hostname === '' ? {} : { hostname: h.hostname }),
             address: sa?.address ?? h.address.pipe?.path ?? '',
             port: sa?.port_value ?? 0,
             healthy: failureFlags.length === 0 && !EDS_UNHEALTHY.has(eds),
@@ -369,8 +400,8 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       }));
     },
 
-    async prometheusStats(maxBytes) {
-      return (await expect('GET', '/stats/prometheus', [200], maxBytes)).body;
+    async prometheusStats(maxBytes, opts = {}) {
+      return (await expect('GET', '/stats/prometheus', [200], maxBytes, opts.signal)).body;
     },
 
     async hotRestartVersion() {

@@ -4,6 +4,8 @@ export type AdminErrorKind =
   | 'connect'
   /** No complete answer before timeoutMs. */
   | 'timeout'
+  /** The caller's AbortSignal fired first. */
+  | 'aborted'
   /** The body was larger than the call's byte cap. */
   | 'too_large'
   /** An HTTP status the endpoint does not answer with on success. */

@@ -10,8 +10,8 @@ import type { Logger } from '../../log/logger.ts';
 import type { EventKind } from '../../reconcile/reconciler.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { errorMessage } from '../../util/errors.ts';
-import { adminCall, serverInfo } from './admin.ts';
-import { pidAlive, type ProcessHost, type ProcessInfo } from './host.ts';
+import { type AdminClient, createAdminClient } from '../admin/client.ts';
+import { type ProcessHost, type ProcessInfo, pidAlive } from './host.ts';
 import { type EnvoyState, type EpochRecord, readEnvoyState, writeEnvoyState } from './state.ts';
 
 export type LifecycleEvent = (type: EventKind, message: string, metadata: Record<string, unknown>) => void;
@@ -23,6 +23,8 @@ export interface SupervisorOptions {
   readonly binaryPath: string;
   readonly baseId: number;
   readonly admin: HostPort;
+  /** The admin API off loopback must be asked for (envoy.allow_non_loopback_admin). */
+  readonly allowNonLoopbackAdmin?: boolean;
   readonly drainTimeMs: number;
   readonly parentShutdownTimeMs: number;
   readonly verifyTimeoutMs: number;
@@ -95,9 +97,15 @@ export class EnvoySupervisor {
   #closed = false;
   #restartTimer: NodeJS.Timeout | undefined;
   readonly #unsubscribe: () => void;
+  /** Liveness probes answer fast or count as "no answer"; control calls (drain) get longer. */
+  readonly #probe: AdminClient;
+  readonly #control: AdminClient;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    const admin = { ...options.admin, allowNonLoopback: options.allowNonLoopbackAdmin ?? false };
+    this.#probe = createAdminClient({ ...admin, timeoutMs: 1000 });
+    this.#control = createAdminClient({ ...admin, timeoutMs: 2000 });
     this.#now = options.now ?? (() => new Date());
     this.#state = this.#fresh();
     this.#unsubscribe = options.host.onExit((info) => this.#onExit(info));
@@ -240,7 +248,7 @@ export class EnvoySupervisor {
   async stop(drain: boolean): Promise<void> {
     if (drain && this.adminAvailable()) {
       try {
-        await adminCall(this.#o.admin, 'POST', '/drain_listeners?graceful', 2000);
+        await this.#control.drainListeners({ graceful: true });
         await sleep(this.#o.drainTimeMs);
       } catch (err) {
         this.#o.logger.warn({ error: errorMessage(err) }, 'graceful drain failed; stopping Envoy anyway');
@@ -364,11 +372,11 @@ export class EnvoySupervisor {
         return { ok: false, exited: true, error: `Envoy epoch ${epoch} (pid ${pid}) exited before LIVE` };
       }
       try {
-        const si = await serverInfo(this.#o.admin, 1000);
+        const si = await this.#probe.serverInfo();
         if (si.restartEpoch === epoch) {
-          const ready = await adminCall(this.#o.admin, 'GET', '/ready', 1000);
-          if (ready.status === 200 && ready.body.trim() === 'LIVE') return { ok: true };
-          last = `epoch ${epoch} is ${ready.body.trim()}`;
+          const ready = await this.#probe.ready();
+          if (ready.live) return { ok: true };
+          last = `epoch ${epoch} is ${ready.state}`;
         } else last = `admin still answered by epoch ${si.restartEpoch}`;
       } catch (err) {
         last = errorMessage(err);
@@ -426,7 +434,7 @@ export class EnvoySupervisor {
     const serving = this.#state.serving;
     if (serving?.pid === undefined || !(await this.#running(serving.pid))) return;
     try {
-      const si = await serverInfo(this.#o.admin, 1000);
+      const si = await this.#probe.serverInfo();
       if (si.restartEpoch !== serving.epoch) {
         this.#o.logger.warn(
           { recorded: serving.epoch, admin: si.restartEpoch },
@@ -603,7 +611,7 @@ export class EnvoySupervisor {
 
   async #adminAnswers(): Promise<boolean> {
     try {
-      await serverInfo(this.#o.admin, 1000);
+      await this.#probe.serverInfo();
       return true;
     } catch {
       return false;

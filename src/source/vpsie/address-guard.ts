@@ -1,6 +1,7 @@
 // SSRF guard: decides whether the agent may open a socket to an IP address. Pure; no DNS here.
-// src/spec/ will export general IP helpers; this module keeps its own small parser so the client does not wait on it.
-import { isIP } from 'node:net';
+// Literals are read with the contract's parsers (src/spec/address.ts); the policy is the guard's own: unlike the
+// contract, which allows private backends, the API client by default reaches only public addresses.
+import { parseIpv4Canonical, parseIpv6Bytes } from '../../spec/address.ts';
 
 export type AddressCategory =
   | 'public'
@@ -38,6 +39,18 @@ interface V4Range {
   readonly text: string;
 }
 
+const embeddedV4 = (b: Uint8Array, at: number): number =>
+  ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+
+/** A strict dotted quad as a 32-bit number (the contract's parser: no leading zeros, no short forms). */
+function parseV4(text: string): number | undefined {
+  const b = parseIpv4Canonical(text);
+  return b === undefined ? undefined : embeddedV4(b, 0);
+}
+
+/** 16 bytes, or undefined when `text` is not an IPv6 literal. A `%zone` (link-local answers) is dropped first. */
+const parseV6 = (text: string): Uint8Array | undefined => parseIpv6Bytes(text.split('%')[0] ?? '');
+
 const v4 = (text: string, category: AddressCategory): V4Range => {
   const [addr, bits] = text.split('/') as [string, string];
   return { base: parseV4(addr)!, bits: Number(bits), category, text };
@@ -62,54 +75,6 @@ const V4_RANGES: readonly V4Range[] = [
   v4('240.0.0.0/4', 'reserved'),
 ];
 
-function parseV4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    value = value * 256 + n;
-  }
-  return value;
-}
-
-/** 16 bytes, or undefined when `text` is not an IPv6 address. Accepts a trailing dotted quad and a `%zone`. */
-function parseV6(text: string): Uint8Array | undefined {
-  const noZone = text.split('%')[0] ?? '';
-  if (isIP(noZone) !== 6) return undefined;
-  let head = noZone;
-  const tail: number[] = [];
-  const lastColon = head.lastIndexOf(':');
-  const last = head.slice(lastColon + 1);
-  if (last.includes('.')) {
-    const quad = parseV4(last);
-    if (quad === undefined) return undefined;
-    tail.push((quad >>> 16) & 0xffff, quad & 0xffff);
-    // Keep a `::` that ends right before the quad; drop a single separating colon.
-    head = head.slice(0, lastColon + 1);
-    if (!head.endsWith('::')) head = head.slice(0, -1);
-  }
-  const groups = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => Number.parseInt(g, 16)));
-  let words: number[];
-  const gap = head.indexOf('::');
-  if (gap >= 0) {
-    const left = groups(head.slice(0, gap));
-    const right = [...groups(head.slice(gap + 2)), ...tail];
-    words = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  } else {
-    words = [...groups(head), ...tail];
-  }
-  if (words.length !== 8 || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffff)) return undefined;
-  const bytes = new Uint8Array(16);
-  words.forEach((w, i) => {
-    bytes[i * 2] = w >> 8;
-    bytes[i * 2 + 1] = w & 0xff;
-  });
-  return bytes;
-}
-
 function classifyV4(value: number): AddressClass {
   for (const r of V4_RANGES) {
     const mask = r.bits === 0 ? 0 : (0xffffffff << (32 - r.bits)) >>> 0;
@@ -117,9 +82,6 @@ function classifyV4(value: number): AddressClass {
   }
   return { category: 'public', range: '' };
 }
-
-const embeddedV4 = (b: Uint8Array, at: number): number =>
-  ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 const startsWith = (b: Uint8Array, prefix: readonly number[]): boolean => prefix.every((p, i) => b[i] === p);
 const zeros = (b: Uint8Array, from: number, to: number): boolean => b.slice(from, to).every((x) => x === 0);
@@ -155,7 +117,7 @@ function classifyV6(b: Uint8Array): AddressClass {
 /** What kind of address `ip` is. IPv4-mapped, IPv4-compatible, NAT64 and 6to4 forms are judged by their IPv4. */
 export function classifyAddress(ip: string): AddressClass {
   const s = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
-  const four = isIP(s) === 4 ? parseV4(s) : undefined;
+  const four = parseV4(s);
   if (four !== undefined) return classifyV4(four);
   const six = parseV6(s);
   if (six !== undefined) return classifyV6(six);

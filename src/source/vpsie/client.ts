@@ -30,15 +30,16 @@ import {
 import { hostAllowed, normalizeHost } from './host-policy.ts';
 import { type MinimalLogger, silentLogger } from './logger.ts';
 import { backoffDelay, parseRetryAfter } from './retry.ts';
-import { type Exchange, exchange, type RawResponse, type TransportContext } from './transport.ts';
+import {
+  type Exchange,
+  exchange,
+  type RawResponse,
+  type TransportContext,
+  type TransportLimits,
+} from './transport.ts';
 
-export interface ClientLimits {
-  readonly connectTimeoutMs: number;
-  readonly headersTimeoutMs: number;
-  /** Whole exchange, body included. Default: vpsie.requestTimeoutMs. */
-  readonly totalTimeoutMs: number;
-  readonly maxBodyBytes: number;
-  readonly maxErrorBodyBytes: number;
+/** The transport's limits of one exchange (totalTimeoutMs defaults to vpsie.requestTimeoutMs), then retries. */
+export interface ClientLimits extends TransportLimits {
   readonly maxRedirects: number;
   /** Tries per call, the first included. */
   readonly maxAttempts: number;

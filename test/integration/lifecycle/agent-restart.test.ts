@@ -5,8 +5,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { dynamicVersions, serverInfo } from '../../../src/envoy/process/admin.ts';
-import { type Env, REPO, cleanup, eventually, lifecycleEnv, livePids, specN } from './harness.ts';
+import {
+  adminOf,
+  cleanup,
+  type Env,
+  eventually,
+  lifecycleEnv,
+  livePids,
+  REPO,
+  specN,
+  versionsOf,
+} from './harness.ts';
 
 const envs: { env: Env; groups: number[] }[] = [];
 after(async () => {
@@ -106,7 +115,7 @@ describe('agent restarts with the launcher service', () => {
 
     agent = run();
     await running(agent);
-    assert.equal((await dynamicVersions(t.config.envoy.adminAddress)).clusters, first);
+    assert.equal((await versionsOf(t)).clusters, first);
     agent.kill('SIGTERM');
     assert.equal((await exited(agent)).code, 0);
     assert.deepEqual(await livePids(t.journal), [pid], 'same Envoy after an agent restart');
@@ -129,7 +138,7 @@ describe('agent restarts with the launcher service', () => {
           const h = await appliedHash(t);
           if (h === undefined || h === first) return undefined;
           try {
-            const v = await dynamicVersions(t.config.envoy.adminAddress);
+            const v = await versionsOf(t);
             const open = (await readFile(join(t.config.stateDir, 'transactions.json'), 'utf8')).match(
               /"(pending|applying)"/,
             );
@@ -156,7 +165,7 @@ describe('agent restarts with the launcher service', () => {
       const envoy = JSON.parse(await readFile(join(t.config.stateDir, 'envoy.json'), 'utf8')) as {
         serving: { epoch: number; pid: number };
       };
-      assert.equal((await serverInfo(t.config.envoy.adminAddress)).restartEpoch, envoy.serving.epoch);
+      assert.equal((await adminOf(t).serverInfo()).restartEpoch, envoy.serving.epoch);
       await eventually('one Envoy serving', async () => {
         const live = await livePids(t.journal);
         return live.length === 1 && live[0] === envoy.serving.pid ? true : undefined;

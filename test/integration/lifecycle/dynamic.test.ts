@@ -2,9 +2,18 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { dynamicVersions, serverInfo } from '../../../src/envoy/process/admin.ts';
 import { readEnvoyState } from '../../../src/envoy/process/state.ts';
-import { type Env, cleanup, lifecycleEnv, livePids, readJournal, specN, withEnv } from './harness.ts';
+import {
+  adminOf,
+  cleanup,
+  type Env,
+  lifecycleEnv,
+  livePids,
+  readJournal,
+  specN,
+  versionsOf,
+  withEnv,
+} from './harness.ts';
 
 const envs: Env[] = [];
 after(async () => {
@@ -19,7 +28,7 @@ describe('dynamic strategy with the Envoy double', () => {
     const { reconciler, applier } = await t.make();
     const first = await reconciler.reconcile('test');
     assert.equal(first.result, 'applied', first.error);
-    const info = await serverInfo(t.config.envoy.adminAddress);
+    const info = await adminOf(t).serverInfo();
     assert.equal(info.restartEpoch, 0);
     assert.equal(info.state, 'LIVE');
     const pid = applier.envoyStatus().pid;
@@ -28,7 +37,7 @@ describe('dynamic strategy with the Envoy double', () => {
       await t.writeSpec(specN(n));
       const r = await reconciler.reconcile(`change ${n}`);
       assert.equal(r.result, 'applied', r.error);
-      const v = await dynamicVersions(t.config.envoy.adminAddress);
+      const v = await versionsOf(t);
       assert.equal(v.clusters, r.hash);
       assert.equal(v.listeners, r.hash);
     }
@@ -60,7 +69,7 @@ describe('dynamic strategy with the Envoy double', () => {
     const bad = await reconciler.reconcile('change');
     assert.equal(bad.result, 'failed');
     assert.match(bad.error ?? '', /rejected the (clusters|listeners) update/);
-    const v = await dynamicVersions(t.config.envoy.adminAddress);
+    const v = await versionsOf(t);
     assert.equal(v.clusters, good.hash);
     assert.equal(v.listeners, good.hash);
     assert.deepEqual(
@@ -88,7 +97,7 @@ describe('dynamic strategy with the Envoy double', () => {
     assert.equal(bad.result, 'failed');
     assert.equal(history.list().at(-1)?.stage, 'validate');
     assert.equal(await readFile(join(t.config.envoy.configPath, 'listeners.yaml'), 'utf8'), before);
-    assert.equal((await dynamicVersions(t.config.envoy.adminAddress)).clusters, good.hash);
+    assert.equal((await versionsOf(t)).clusters, good.hash);
     assert.deepEqual(
       t.events.map((e) => e.type),
       ['config_updated', 'reload_failed', 'rollback'],

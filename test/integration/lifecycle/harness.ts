@@ -8,7 +8,13 @@ import { parseWith } from '../../../src/agent.ts';
 import { EnvoyApplier } from '../../../src/apply/envoy-applier.ts';
 import { TransactionLog } from '../../../src/apply/history.ts';
 import type { AgentConfig, ApplyStrategy } from '../../../src/config/types.ts';
-import { LocalProcessHost, pidAlive, type ProcessHost } from '../../../src/envoy/process/host.ts';
+import {
+  type AdminClient,
+  createAdminClient,
+  type DynamicVersions,
+  dynamicVersions,
+} from '../../../src/envoy/admin/client.ts';
+import { LocalProcessHost, type ProcessHost, pidAlive } from '../../../src/envoy/process/host.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import { prepareGeneration } from '../../../src/pipeline.ts';
 import { type EventKind, Reconciler } from '../../../src/reconcile/reconciler.ts';
@@ -129,6 +135,14 @@ export async function lifecycleEnv(strategy: ApplyStrategy, verifyTimeoutMs = 80
 }
 
 /** A spec whose backends (not the bootstrap) differ with `n`. */
+/** The Envoy admin API of an environment, through the agent's own client. */
+export const adminOf = (env: Env): AdminClient => createAdminClient(env.config.envoy.adminAddress);
+
+/** version_info of the CDS and LDS dumps the running Envoy reports. */
+export async function versionsOf(env: Env): Promise<DynamicVersions> {
+  return dynamicVersions(await adminOf(env).configDump());
+}
+
 export const specN = (n: number) =>
   httpSpec((s) => {
     s.backends = [

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { dynamicVersions, serverInfo } from '../../../src/envoy/process/admin.ts';
 import { pidAlive } from '../../../src/envoy/process/host.ts';
 import { readEnvoyState } from '../../../src/envoy/process/state.ts';
 import {
-  type Env,
+  adminOf,
   cleanup,
+  type Env,
   eventually,
   lifecycleEnv,
   livePids,
   readJournal,
   specN,
+  versionsOf,
   withEnv,
 } from './harness.ts';
 
@@ -31,7 +32,7 @@ describe('hot restart by epoch with the Envoy double', () => {
       t.bootstrap.maxConnections = 1000 + n;
       const r = await reconciler.reconcile(`bootstrap ${n}`);
       assert.equal(r.result, 'applied', r.error);
-      const info = await serverInfo(t.config.envoy.adminAddress);
+      const info = await adminOf(t).serverInfo();
       assert.equal(info.restartEpoch, n);
       assert.equal(applier.envoyStatus().epoch, n);
     }
@@ -75,8 +76,8 @@ describe('hot restart by epoch with the Envoy double', () => {
     // The failed child left the "initializing" flag set: the retry needs the last-resort cold start, and works.
     const retry = await reconciler.reconcile('retry');
     assert.equal(retry.result, 'applied', retry.error);
-    assert.equal((await serverInfo(t.config.envoy.adminAddress)).restartEpoch, 0);
-    assert.equal((await dynamicVersions(t.config.envoy.adminAddress)).clusters, retry.hash);
+    assert.equal((await adminOf(t).serverInfo()).restartEpoch, 0);
+    assert.equal((await versionsOf(t)).clusters, retry.hash);
   });
 
   it('a new epoch that crashes after start: rollback, the old epoch still serving', async () => {
@@ -135,9 +136,9 @@ describe('hot restart by epoch with the Envoy double', () => {
       const s = applier.envoyStatus();
       return s.pid !== undefined && s.pid !== first && s.running ? s.pid : undefined;
     });
-    assert.equal((await serverInfo(t.config.envoy.adminAddress)).state, 'LIVE');
+    assert.equal((await adminOf(t).serverInfo()).state, 'LIVE');
     assert.equal((await readEnvoyState(t.config.stateDir))?.hash, good.hash);
-    assert.equal((await dynamicVersions(t.config.envoy.adminAddress)).clusters, undefined);
+    assert.equal((await versionsOf(t)).clusters, undefined);
     // Now every start crashes soon after LIVE: after 5 exits the supervisor gives up and reports.
     await withEnv({ ENVOY_DOUBLE_CRASH_AFTER_MS: '400' }, async () => {
       process.kill(second, 'SIGKILL');

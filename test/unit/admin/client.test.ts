@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { AdminError, createAdminClient, isLoopbackHost } from '../../../src/envoy/admin/client.ts';
+import {
+  AdminError,
+  createAdminClient,
+  dynamicVersions,
+  isLoopbackHost,
+} from '../../../src/envoy/admin/client.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -35,7 +40,10 @@ describe('admin client against a loopback HTTP server', () => {
     assert.doesNotThrow(() => createAdminClient({ host: '10.0.0.1', port: 9901, allowNonLoopback: true }));
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'])
       assert.ok(isLoopbackHost(h), h);
-    assert.equal(isLoopbackHost('::ffff:10.0.0.1'), false);
+    for (const h of ['0:0:0:0:0:0:0:1', '0::1', '::ffff:7f00:1', '[::FFFF:127.0.0.2]'])
+      assert.ok(isLoopbackHost(h), h);
+    for (const h of ['::ffff:10.0.0.1', '::', '0.0.0.0', '::2', '128.0.0.1', '127.1', 'example.com'])
+      assert.equal(isLoopbackHost(h), false, h);
     assert.throws(() => createAdminClient({ host: '127.0.0.1', port: 0 }), /port/);
   });
 
@@ -113,6 +121,7 @@ describe('admin client against a loopback HTTP server', () => {
                 {
                   address: { socket_address: { address: '10.0.0.1', port_value: 80 } },
                   health_status: { eds_health_status: 'HEALTHY' },
+                  hostname: 'app.example.com',
                 },
                 {
                   address: { socket_address: { address: '10.0.0.2', port_value: 80 } },
@@ -141,6 +150,12 @@ describe('admin client against a loopback HTTP server', () => {
       ],
     );
     assert.equal(b?.hosts[2]?.stats.get('cx_total'), 7);
+    // DNS clusters name the host each address came from; others have no hostname.
+    assert.deepEqual(
+      b?.hosts.map((h) => h.hostname),
+      ['app.example.com', undefined, undefined],
+    );
+    assert.ok(b?.hosts[1] !== undefined && !('hostname' in b.hosts[1]));
     assert.deepEqual(empty, { name: 'empty', addedViaApi: false, hosts: [] });
   });
 
@@ -168,6 +183,31 @@ describe('admin client against a loopback HTTP server', () => {
     await assert.rejects(client({ maxBodyBytes: 1000 }).prometheusStats(), { kind: 'too_large' });
     await assert.rejects(client().prometheusStats(100), { kind: 'too_large' });
     assert.equal((await client().prometheusStats(10_000)).length, 8192);
+  });
+
+  it("the caller's AbortSignal ends a call early as an aborted error", async () => {
+    routes.set('GET /stats/prometheus', () => undefined);
+    const controller = new AbortController();
+    const pending = client({ timeoutMs: 10_000 }).prometheusStats(1000, { signal: controller.signal });
+    controller.abort();
+    await assert.rejects(pending, { kind: 'aborted', endpoint: 'GET /stats/prometheus' });
+    const already = AbortSignal.abort();
+    await assert.rejects(client().prometheusStats(1000, { signal: already }), { kind: 'aborted' });
+  });
+
+  it('dynamicVersions: version_info of the CDS and LDS dumps, absent when never set', async () => {
+    routes.set('GET /config_dump', (_q, res) =>
+      res.end(
+        JSON.stringify({
+          configs: [
+            { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: {} },
+            { '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', version_info: 'h1' },
+            { '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump' },
+          ],
+        }),
+      ),
+    );
+    assert.deepEqual(dynamicVersions(await client().configDump()), { clusters: 'h1', listeners: undefined });
   });
 
   it('a server that never answers times out with the endpoint named', async () => {

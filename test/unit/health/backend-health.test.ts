@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import type { ClusterStatus, FailureFlag, HostStatus } from '../../../src/envoy/admin/client.ts';
 import { canonicalAddress } from '../../../src/health/address.ts';
 import {
   type BackendHealthApi,
@@ -7,7 +8,7 @@ import {
   deriveBackendHealth,
   type ReportedHealth,
 } from '../../../src/health/backend-health.ts';
-import { adminClusterHostSource, parseClusterHosts } from '../../../src/health/envoy-sources.ts';
+import { adminClusterHostSource, clusterHosts } from '../../../src/health/envoy-sources.ts';
 import type { Backend, LoadBalancerSpec } from '../../../src/spec/types.ts';
 import { type FakeAdmin, startFakeAdmin } from './fake-admin.ts';
 
@@ -254,37 +255,43 @@ describe('deriveBackendHealth', () => {
   });
 });
 
-describe('parseClusterHosts', () => {
-  const doc = (healthStatus: object, extra: object = {}) => ({
-    cluster_statuses: [
-      {
-        name: 'lb-web',
-        host_statuses: [
-          {
-            address: { socket_address: { address: '10.0.0.1', port_value: 80 } },
-            health_status: healthStatus,
-            ...extra,
-          },
-        ],
-      },
-    ],
+describe('clusterHosts', () => {
+  const host = (failureFlags: FailureFlag[], edsHealthStatus = 'HEALTHY', hostname?: string): HostStatus => ({
+    address: '10.0.0.1',
+    port: 80,
+    healthy: false,
+    failureFlags,
+    edsHealthStatus,
+    weight: 1,
+    stats: new Map(),
+    ...(hostname === undefined ? {} : { hostname }),
   });
+  const cluster = (h: HostStatus): ClusterStatus[] => [
+    { name: 'other', addedViaApi: false, hosts: [{ ...host([]), address: '10.9.9.9' }] },
+    { name: 'lb-web', addedViaApi: true, hosts: [h] },
+  ];
   it('reads EDS health and Envoy flags the way Envoy routes', () => {
-    const healthy = (h: object) => parseClusterHosts(doc(h), 'lb-web')[0]?.healthy;
-    assert.equal(healthy({ eds_health_status: 'HEALTHY' }), true);
-    assert.equal(healthy({}), true);
-    assert.equal(healthy({ eds_health_status: 'DEGRADED' }), true);
-    assert.equal(healthy({ eds_health_status: 'UNHEALTHY' }), false);
-    assert.equal(healthy({ eds_health_status: 'DRAINING' }), false);
-    assert.equal(healthy({ eds_health_status: 'HEALTHY', active_hc_timeout: true }), false);
-    assert.equal(healthy({ eds_health_status: 'HEALTHY', excluded_via_immediate_hc_fail: true }), false);
+    const healthy = (flags: FailureFlag[], eds?: string) =>
+      clusterHosts(cluster(host(flags, eds)), 'lb-web')[0]?.healthy;
+    assert.equal(healthy([], 'HEALTHY'), true);
+    assert.equal(healthy([], 'UNKNOWN'), true);
+    assert.equal(healthy([], 'DEGRADED'), true);
+    assert.equal(healthy(['failed_active_degraded_check']), true);
+    assert.equal(healthy(['pending_dynamic_removal']), true);
+    assert.equal(healthy([], 'UNHEALTHY'), false);
+    assert.equal(healthy([], 'DRAINING'), false);
+    assert.equal(healthy(['active_hc_timeout']), false);
+    assert.equal(healthy(['excluded_via_immediate_hc_fail']), false);
+    assert.equal(healthy(['failed_outlier_check']), false);
   });
   it('keeps the DNS hostname and the pending flag; an absent (warming) cluster has no hosts', () => {
     assert.deepEqual(
-      parseClusterHosts(doc({ pending_active_hc: true }, { hostname: 'app.example.com' }), 'lb-web'),
+      clusterHosts(cluster(host(['pending_active_hc'], 'HEALTHY', 'app.example.com')), 'lb-web'),
       [{ address: '10.0.0.1', port: 80, healthy: true, pending: true, hostname: 'app.example.com' }],
     );
-    assert.deepEqual(parseClusterHosts(doc({}), 'lb-other'), []);
-    assert.throws(() => parseClusterHosts({ nope: 1 }, 'lb-web'), /cluster_statuses/);
+    assert.deepEqual(clusterHosts(cluster(host([])), 'lb-web'), [
+      { address: '10.0.0.1', port: 80, healthy: true },
+    ]);
+    assert.deepEqual(clusterHosts(cluster(host([])), 'lb-absent'), []);
   });
 });
