@@ -23,6 +23,8 @@ import type { SpecSource } from './source/types.ts';
 import { CertificateManager } from './tls/manager.ts';
 import { specContextFromConfig } from './spec/context.ts';
 import { parseSpecText } from './spec/validate.ts';
+import type { FileOwner } from './util/atomic.ts';
+import { lookupUser } from './util/users.ts';
 
 export interface AgentHandle {
   readonly reconciler: Reconciler;
@@ -41,6 +43,8 @@ export interface AgentParts {
   readonly eventQueue?: { depth(): number; dropped(): number };
   /** The VPSie API for health, status and metrics reports (absent with the file source). */
   readonly api?: ObservabilityDeps['api'];
+  /** Envoy's user, owner of the certificate and key copies the agent writes. */
+  readonly certificateOwner?: FileOwner;
   /** startAgent points `observe` at the metrics once they exist. */
   readonly apiMetrics?: { observe?: (endpoint: string, statusClass: string, durationMs: number) => void };
 }
@@ -63,6 +67,14 @@ async function envoyBinaryPresent(path: string): Promise<boolean> {
   }
 }
 
+/** Resolves envoy.user; a configured user that does not exist stops the start with a clear error. */
+async function envoyUser(config: AgentConfig): Promise<FileOwner | undefined> {
+  if (config.envoy.user === '') return undefined;
+  const owner = await lookupUser(config.envoy.user);
+  if (owner === undefined) throw new Error(`envoy.user: no such user "${config.envoy.user}" in /etc/passwd`);
+  return owner;
+}
+
 export function parseWith(config: AgentConfig): (text: string) => ParseOutcome {
   const ctx = specContextFromConfig(config);
   return (text) => {
@@ -79,7 +91,9 @@ export async function defaultParts(config: AgentConfig, logger: Logger): Promise
     apiMetrics.observe?.(endpoint, statusClass, ms),
   );
   const { source, events } = connected;
+  const certificateOwner = await envoyUser(config);
   const shared = {
+    certificateOwner,
     eventQueue: connected.eventQueue,
     api: connected.client ? reportingApi(connected.client) : undefined,
     apiMetrics,
@@ -89,7 +103,12 @@ export async function defaultParts(config: AgentConfig, logger: Logger): Promise
       { binary: config.envoy.binaryPath },
       `no Envoy binary found at ${config.envoy.binaryPath}: rendering and checking every change and writing the files, but not running Envoy`,
     );
-    return { source, events, ...shared, applier: new FileApplier({ stateDir: config.stateDir }) };
+    return {
+      source,
+      events,
+      ...shared,
+      applier: new FileApplier({ stateDir: config.stateDir, certificateOwner }),
+    };
   }
   // The launcher service owns Envoy so it outlives agent restarts; without it Envoy dies with the agent.
   const socket = config.envoy.launcherSocket;
@@ -106,6 +125,7 @@ export async function defaultParts(config: AgentConfig, logger: Logger): Promise
   const killAt = process.env.VPSIE_LB_AGENT_TEST_KILL_AT;
   const applier = new EnvoyApplier({
     config,
+    certificateOwner,
     host,
     logger,
     onEvent: (type, message, metadata) => void events.enqueue(type, message, metadata),
@@ -158,6 +178,7 @@ export async function startAgent(
     prepare: async (spec) => {
       const prepared = await prepareGeneration(spec, config, new Date(), {
         acceptedTlsFiles: certificates.acceptedTlsFiles,
+        certificateOwner: parts.certificateOwner,
       });
       if (prepared.ok) {
         observability?.onCertificate(prepared.certificate);

@@ -80,13 +80,27 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   let applyFailed = false;
   let certificate: CertificateInfo | undefined;
   const api = deps.api ?? noApi;
+  // One admin client for the agent's own polling (health, stats, /ready); the Prometheus proxy gets its own with the
+  // proxy's longer deadline, so a slow Envoy yields 504, not a client timeout.
+  const adminAddress = config.envoy.adminAddress;
+  const allowNonLoopback = config.envoy.allowNonLoopbackAdmin;
+  const admin = createAdminClient({ ...adminAddress, timeoutMs: 2_000, allowNonLoopback });
+  const prometheusAdmin = createAdminClient({ ...adminAddress, timeoutMs: 5_000, allowNonLoopback });
+  const hostSources = new Map<string, ReturnType<typeof adminClusterHostSource>>();
 
   const backendHealth = new BackendHealthReporter({
     source: {
       hosts: async () => {
         const spec = reconciler.spec;
         if (spec === undefined || deps.envoy === undefined) return [];
-        return adminClusterHostSource(config.envoy.adminAddress, names.cluster(spec.id)).hosts();
+        const cluster = names.cluster(spec.id);
+        let source = hostSources.get(cluster);
+        if (source === undefined) {
+          hostSources.clear();
+          source = adminClusterHostSource(admin, cluster);
+          hostSources.set(cluster, source);
+        }
+        return source.hosts();
       },
     },
     api,
@@ -98,11 +112,6 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   // Envoy's own word on its state (/ready), refreshed on a short interval: what /readyz and the LB status rest on.
   let envoyState = 'unknown';
   let lastPid: number | null = null;
-  const admin = createAdminClient({
-    host: config.envoy.adminAddress.host,
-    port: config.envoy.adminAddress.port,
-    timeoutMs: 2_000,
-  });
   const probeEnvoy = async (): Promise<void> => {
     const view = deps.envoy?.();
     if (view === undefined) return;
@@ -135,7 +144,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   const summary =
     deps.envoy && deps.api && (deps.metricsIntervalMs ?? 60_000) > 0
       ? new MetricsSummaryReporter({
-          stats: adminStatsSource(config.envoy.adminAddress),
+          stats: adminStatsSource(admin),
           api,
           backends: () => backendHealth.health(),
           intervalMs: deps.metricsIntervalMs ?? 60_000,
@@ -212,7 +221,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     metrics,
     status,
     readiness,
-    envoyPrometheus: adminPrometheusSource(config.envoy.adminAddress),
+    envoyPrometheus: adminPrometheusSource(prometheusAdmin),
     logger: deps.logger,
   });
 

@@ -10,6 +10,7 @@ import { type CertificateInfo, checkTlsMaterial, type TlsMaterial } from './tls/
 import { type AcceptedTlsFiles, explainPathProblems, inlineTlsSources } from './tls/sources.ts';
 import { readTlsSources, tlsSpecPaths, writeInlineCertificates } from './tls/store.ts';
 import { errorMessage } from './util/errors.ts';
+import type { FileOwner } from './util/atomic.ts';
 import type { Problem } from './util/result.ts';
 
 /** Schema-checks every document of both packagings; problem paths name the file they belong to. */
@@ -34,6 +35,8 @@ export type PreparedGeneration = Extract<PrepareOutcome, { ok: true }> & {
 export interface PrepareOptions {
   /** What path-based certificate files held when last accepted: a bad replacement is then reported as one. */
   readonly acceptedTlsFiles?: AcceptedTlsFiles;
+  /** Envoy's user: the certificate and key copies are chowned to it. */
+  readonly certificateOwner?: FileOwner;
 }
 
 /**
@@ -83,6 +86,7 @@ export async function prepareGeneration(
   try {
     await writeInlineCertificates(
       rendered.files.inline.map((f) => ({ path: f.path, pem: f.pem.reveal(), mode: f.mode })),
+      { owner: options.certificateOwner },
     );
   } catch (err) {
     const problem = {
@@ -93,6 +97,15 @@ export async function prepareGeneration(
   }
 
   accept();
-  const generation: Generation = { hash: rendered.hash, files: renderedFiles(rendered) };
+  // Serialised only when the applier asks for the files, i.e. when the hash differs from what is live: a poll that
+  // finds nothing new does not pay for writing out a 10,000-backend cluster as YAML.
+  let files: Generation['files'] | undefined;
+  const generation: Generation = {
+    hash: rendered.hash,
+    get files() {
+      files ??= renderedFiles(rendered);
+      return files;
+    },
+  };
   return { ok: true, generation, rendered, ...(certificate ? { certificate } : {}) };
 }

@@ -1,6 +1,7 @@
 // A transaction against a running Envoy: validate → back up → install → (move files | hot restart) → verify →
 // commit, and on failure put the previous generation back while the old epoch keeps serving.
 import { readFile } from 'node:fs/promises';
+import type { FileOwner } from '../util/atomic.ts';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
@@ -18,7 +19,6 @@ import type { Logger } from '../log/logger.ts';
 import { errorMessage } from '../util/errors.ts';
 import { validateWithEnvoy } from './envoy-validate.ts';
 import { FileApplier } from './file-applier.ts';
-import { installFiles } from './install.ts';
 import type { ApplyOutcome, Generation } from './types.ts';
 
 export interface EnvoyApplierOptions {
@@ -32,6 +32,8 @@ export interface EnvoyApplierOptions {
   readonly now?: () => Date;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   readonly crashLoop?: { readonly count: number; readonly windowMs: number };
+  /** Envoy's user: certificate and key files are chowned to it. */
+  readonly certificateOwner?: FileOwner;
 }
 
 export interface EnvoyApplierStatus extends EnvoyStatus {
@@ -57,7 +59,11 @@ export class EnvoyApplier extends FileApplier {
   #restoreFailed: string | undefined;
 
   constructor(options: EnvoyApplierOptions) {
-    super({ stateDir: options.config.stateDir, now: options.now });
+    super({
+      stateDir: options.config.stateDir,
+      now: options.now,
+      certificateOwner: options.certificateOwner,
+    });
     this.#o = options;
     const e = options.config.envoy;
     this.strategy = e.applyStrategy;
@@ -172,7 +178,7 @@ export class EnvoyApplier extends FileApplier {
 
     let replaced: string[];
     try {
-      replaced = await installFiles(generation.files);
+      replaced = await this.install(generation.files);
     } catch (err) {
       return this.#fail('apply', errorMessage(err), restart);
     }

@@ -97,7 +97,7 @@ export async function makeCert(options: CertOptions = {}): Promise<IssuedCert> {
       });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return {
-    certPem: cert.toString('pem') + '\n',
+    certPem: `${cert.toString('pem')}\n`,
     keyPem: toPem('PRIVATE KEY', pkcs8),
     cert,
     keys,

@@ -50,7 +50,12 @@ describe('vpsie-lb-agent run against the VPSie API', () => {
         '',
       ].join('\n'),
     );
-    api.setSpec({ error: false, data: httpSpec((s) => void (s.id = 'lb-e2e')) });
+    api.setSpec({
+      error: false,
+      data: httpSpec((s) => {
+        s.id = 'lb-e2e';
+      }),
+    });
     const agent = runCli(['run', '--config', join(root, 'agent.yaml')], {
       NODE_EXTRA_CA_CERTS: join(root, 'ca.pem'),
     });

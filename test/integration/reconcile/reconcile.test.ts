@@ -107,7 +107,11 @@ describe('reconcile with the file applier', () => {
     const rejected = t.events.filter((e) => e.type === 'config_rejected');
     assert.equal(rejected.length, 1);
     assert.match(rejected[0]!.message, /backends\[1\]\.port/);
-    await t.writeSpec(httpSpec((s) => void (s.port = 0)));
+    await t.writeSpec(
+      httpSpec((s) => {
+        s.port = 0;
+      }),
+    );
     assert.equal((await reconciler.reconcile('poll')).result, 'rejected');
     assert.equal(t.events.filter((e) => e.type === 'config_rejected').length, 2);
   });
@@ -166,7 +170,9 @@ describe('config_rejected reporting', () => {
   it('a spec that breaks again after a good one is reported again', async () => {
     const t = await setup();
     roots.push(t.root);
-    const bad = httpSpec((s) => void (s.port = 0));
+    const bad = httpSpec((s) => {
+      s.port = 0;
+    });
     const { reconciler } = await t.make();
     await t.writeSpec(bad);
     await reconciler.reconcile('poll');
