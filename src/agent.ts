@@ -17,7 +17,7 @@ import {
 } from './observability.ts';
 import { prepareGeneration } from './pipeline.ts';
 import { ReconcileLoop } from './reconcile/loop.ts';
-import { type EventKind, type EventSink, type ParseOutcome, Reconciler } from './reconcile/reconciler.ts';
+import { type EventSink, type ParseOutcome, Reconciler } from './reconcile/reconciler.ts';
 import { connectSource, reportingApi } from './source/connect.ts';
 import type { SpecSource } from './source/types.ts';
 import { CertificateManager } from './tls/manager.ts';
@@ -47,15 +47,6 @@ export interface AgentParts {
   readonly certificateOwner?: FileOwner;
   /** startAgent points `observe` at the metrics once they exist. */
   readonly apiMetrics?: { observe?: (endpoint: string, statusClass: string, durationMs: number) => void };
-}
-
-/** Where events go when there is no API to send them to (local file source): the log. */
-export function logEventSink(logger: Logger): EventSink {
-  return {
-    async enqueue(type: EventKind, message: string, metadata?: Record<string, unknown>) {
-      logger.info({ event: type, metadata }, message);
-    },
-  };
 }
 
 async function envoyBinaryPresent(path: string): Promise<boolean> {

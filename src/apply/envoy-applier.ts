@@ -7,31 +7,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
 import { type AdminClient, createAdminClient, dynamicVersions } from '../envoy/admin/client.ts';
 import { xdsFilePaths } from '../envoy/build/names.ts';
-import type { ProcessHost } from '../envoy/process/host.ts';
 import {
   type EnvoyStatus,
   EnvoySupervisor,
-  type LifecycleEvent,
   type StartOutcome,
-  type StepHook,
+  type SupervisorOptions,
 } from '../envoy/process/supervisor.ts';
-import type { Logger } from '../log/logger.ts';
 import { errorMessage } from '../util/errors.ts';
 import { validateWithEnvoy } from './envoy-validate.ts';
 import { FileApplier } from './file-applier.ts';
 import type { ApplyOutcome, Generation } from './types.ts';
 
-export interface EnvoyApplierOptions {
+/** The supervisor's process settings come from the agent config; the rest pass through to it. */
+export interface EnvoyApplierOptions
+  extends Pick<
+    SupervisorOptions,
+    'host' | 'logger' | 'onEvent' | 'env' | 'hook' | 'now' | 'backoff' | 'crashLoop'
+  > {
   readonly config: AgentConfig;
-  readonly host: ProcessHost;
-  readonly logger: Logger;
-  /** Lifecycle events outside a transaction (crash loop); wired to the event sink. */
-  readonly onEvent?: LifecycleEvent;
-  readonly env?: Readonly<Record<string, string>>;
-  readonly hook?: StepHook;
-  readonly now?: () => Date;
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  readonly crashLoop?: { readonly count: number; readonly windowMs: number };
   /** Envoy's user: certificate and key files are chowned to it. */
   readonly certificateOwner?: FileOwner;
 }

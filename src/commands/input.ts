@@ -1,4 +1,11 @@
 import { open } from 'node:fs/promises';
+import { defaultAgentConfig } from '../config/defaults.ts';
+import type { AgentConfig } from '../config/types.ts';
+import { specContextFromConfig } from '../spec/context.ts';
+import type { LoadBalancerSpec } from '../spec/types.ts';
+import { parseSpecText } from '../spec/validate.ts';
+import { formatProblem } from '../util/result.ts';
+import { EXIT_INVALID, EXIT_USAGE } from './exit.ts';
 import { MAX_SPEC_BYTES } from '../source/file-source.ts';
 import { errorMessage } from '../util/errors.ts';
 
@@ -32,4 +39,35 @@ export async function readSpecInput(
   } catch (err) {
     return { ok: false, error: `${name}: ${errorMessage(err)}` };
   }
+}
+
+/**
+ * What `validate` and `render` share: the agent config (built-in defaults without --config; the YAML/zod loader is
+ * loaded only when a file is given), the spec read and validated. Problems are written to stderr; the exit status
+ * is returned when there is nothing to go on with.
+ */
+export async function loadConfigAndSpec(args: {
+  readonly spec: string;
+  readonly config: string | undefined;
+}): Promise<{ ok: true; config: AgentConfig; spec: LoadBalancerSpec } | { ok: false; exit: number }> {
+  const config =
+    args.config === undefined
+      ? { ok: true as const, value: defaultAgentConfig() }
+      : await (await import('../config/load.ts')).loadAgentConfig(args.config);
+  if (!config.ok) {
+    for (const p of config.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return { ok: false, exit: EXIT_USAGE };
+  }
+  const input = await readSpecInput(args.spec);
+  if (!input.ok) {
+    process.stderr.write(`vpsie-lb-agent: ${input.error}\n`);
+    return { ok: false, exit: EXIT_USAGE };
+  }
+  const result = parseSpecText(input.text, specContextFromConfig(config.value));
+  if (!result.ok) {
+    for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return { ok: false, exit: EXIT_INVALID };
+  }
+  for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
+  return { ok: true, config: config.value, spec: result.value };
 }

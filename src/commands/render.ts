@@ -1,15 +1,12 @@
 import { join } from 'node:path';
-import { defaultAgentConfig } from '../config/defaults.ts';
 import { toYaml } from '../envoy/build/render.ts';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './exit.ts';
+import { EXIT_INVALID, EXIT_OK } from './exit.ts';
 import { schemaProblems } from '../pipeline.ts';
-import { specContextFromConfig } from '../spec/context.ts';
-import { parseSpecText } from '../spec/validate.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { errorMessage } from '../util/errors.ts';
 import { formatProblem } from '../util/result.ts';
 import { renderEnvoyConfig } from '../envoy/build/render.ts';
-import { readSpecInput } from './input.ts';
+import { loadConfigAndSpec } from './input.ts';
 
 export interface RenderArgs {
   readonly spec: string;
@@ -22,27 +19,9 @@ export interface RenderArgs {
  * Inline certificates are not written (they are secrets); the rendered files name where the agent would put them.
  */
 export async function renderCommand(args: RenderArgs): Promise<number> {
-  // Without --config the built-in defaults apply; the YAML/zod loader is loaded only when a file is given.
-  const config =
-    args.config === undefined
-      ? { ok: true as const, value: defaultAgentConfig() }
-      : await (await import('../config/load.ts')).loadAgentConfig(args.config);
-  if (!config.ok) {
-    for (const p of config.problems) process.stderr.write(`${formatProblem(p)}\n`);
-    return EXIT_USAGE;
-  }
-  const input = await readSpecInput(args.spec);
-  if (!input.ok) {
-    process.stderr.write(`vpsie-lb-agent: ${input.error}\n`);
-    return EXIT_USAGE;
-  }
-  const result = parseSpecText(input.text, specContextFromConfig(config.value));
-  if (!result.ok) {
-    for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
-    return EXIT_INVALID;
-  }
-  for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
-  const rendered = renderEnvoyConfig(result.value, config.value);
+  const loaded = await loadConfigAndSpec(args);
+  if (!loaded.ok) return loaded.exit;
+  const rendered = renderEnvoyConfig(loaded.spec, loaded.config);
   const problems = schemaProblems(rendered);
   if (problems.length > 0) {
     // A spec that validates but renders something Envoy would refuse is our bug: say so, write nothing.

@@ -6,16 +6,10 @@ import type { SpecSource } from '../source/types.ts';
 import type { LoadBalancerSpec } from '../spec/types.ts';
 import { type Problem, formatProblem } from '../util/result.ts';
 import { errorMessage } from '../util/errors.ts';
+import type { EventType } from '../events/types.ts';
 
-export type EventKind =
-  | 'config_updated'
-  | 'config_rejected'
-  | 'reload_failed'
-  | 'rollback'
-  | 'critical_failure'
-  | 'agent_started'
-  | 'agent_stopping'
-  | 'certificate_expiring';
+/** The event types live with the event queue; the reconciler speaks of them as kinds. */
+export type EventKind = EventType;
 
 export interface EventSink {
   enqueue(type: EventKind, message: string, metadata?: Record<string, unknown>): Promise<void>;

@@ -88,8 +88,14 @@ for (const strategy of ['dynamic', 'hot_restart'] as ApplyStrategy[]) {
         } else {
           assert.equal((await admin.serverInfo()).restartEpoch, epochBefore + 1);
         }
-        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        assert.match(metrics, /vpsie_lb_agent_reconciles_total\{result="applied"\} 2/);
+        // The report (and so the metric) follows the commit that /status already shows.
+        await waitFor('two applied reconciles in /metrics', 10_000, async () =>
+          /vpsie_lb_agent_reconciles_total\{result="applied"\} 2/.test(
+            await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+          )
+            ? true
+            : undefined,
+        );
 
         agent.child.kill('SIGTERM');
         assert.equal(await agent.exited(60_000), 0, agent.output().slice(-2000));
