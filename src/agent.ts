@@ -205,6 +205,8 @@ export async function startAgent(
     envoy: parts.envoy,
     eventQueue: parts.eventQueue,
     api: parts.api,
+    healthIntervalMs: config.vpsie.healthIntervalMs,
+    metricsIntervalMs: config.vpsie.metricsIntervalMs,
   });
   if (parts.apiMetrics) {
     const metrics = observability.metrics;

@@ -11,6 +11,8 @@ export function defaultAgentConfig(): AgentConfig {
       allowedHosts: ['api.vpsie.com', '*.vpsie.com'],
       allowInsecureApi: false,
       requestTimeoutMs: 15_000,
+      healthIntervalMs: 10_000,
+      metricsIntervalMs: 60_000,
     },
     source: { type: 'vpsie' },
     envoy: {

@@ -252,6 +252,8 @@ function buildConfig(
       allowedHosts: v.allowed_hosts ?? d.vpsie.allowedHosts,
       allowInsecureApi: v.allow_insecure_api ?? d.vpsie.allowInsecureApi,
       requestTimeoutMs: v.request_timeout ?? d.vpsie.requestTimeoutMs,
+      healthIntervalMs: v.health_interval ?? d.vpsie.healthIntervalMs,
+      metricsIntervalMs: v.metrics_interval ?? d.vpsie.metricsIntervalMs,
     },
     source:
       sourcePath === undefined || sourcePath === ''

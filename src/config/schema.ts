@@ -168,6 +168,12 @@ export const agentConfigSchema = z.strictObject(
       ),
       allow_insecure_api: bool('Development only: allow http, loopback/private API addresses, any host.'),
       request_timeout: duration(1_000, 300_000, 'Timeout for one API request.'),
+      health_interval: duration(
+        1_000,
+        3_600_000,
+        'How often backend health and the LB status are read from Envoy; each change is reported once.',
+      ),
+      metrics_interval: duration(0, 86_400_000, 'How often a metrics summary is posted to the API; 0s turns it off.'),
     }),
     source: section({
       type: oneOf(['vpsie', 'file'], 'Where the spec comes from: the VPSie API, or a local JSON file.'),
@@ -260,6 +266,8 @@ export function toAgentYaml(c: AgentConfig): Record<string, unknown> {
       allowed_hosts: [...c.vpsie.allowedHosts],
       allow_insecure_api: c.vpsie.allowInsecureApi,
       request_timeout: formatDuration(c.vpsie.requestTimeoutMs),
+      health_interval: formatDuration(c.vpsie.healthIntervalMs),
+      metrics_interval: formatDuration(c.vpsie.metricsIntervalMs),
     },
     source:
       c.source.path === undefined ? { type: c.source.type } : { type: c.source.type, path: c.source.path },

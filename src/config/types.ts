@@ -20,6 +20,10 @@ export interface AgentConfig {
     /** Development and tests only: allows http, loopback/private API addresses and lifts the host allow-list. */
     readonly allowInsecureApi: boolean;
     readonly requestTimeoutMs: number;
+    /** How often backend health and the LB status are read from Envoy (and reported when they change). */
+    readonly healthIntervalMs: number;
+    /** How often a metrics summary is posted to the API; 0 = never. */
+    readonly metricsIntervalMs: number;
   };
   readonly source: {
     readonly type: SourceType;

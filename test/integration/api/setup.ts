@@ -14,6 +14,8 @@ export function devConfig(api: FakeVpsieApi, over: Partial<AgentConfig['vpsie']>
     allowedHosts: ['api.vpsie.com'],
     allowInsecureApi: true,
     requestTimeoutMs: 2_000,
+    healthIntervalMs: 10_000,
+    metricsIntervalMs: 60_000,
     ...over,
   };
 }
@@ -27,6 +29,8 @@ export function strictConfig(apiUrl: string, over: Partial<AgentConfig['vpsie']>
     allowedHosts: ['api.vpsie.test', '*.vpsie.test'],
     allowInsecureApi: false,
     requestTimeoutMs: 2_000,
+    healthIntervalMs: 10_000,
+    metricsIntervalMs: 60_000,
     ...over,
   };
 }

@@ -77,6 +77,8 @@ describe('every key names itself in its errors', () => {
       'vpsie.allowed_hosts': 'api.vpsie.com',
       'vpsie.allow_insecure_api': 'yes',
       'vpsie.request_timeout': 15,
+      'vpsie.health_interval': 10,
+      'vpsie.metrics_interval': true,
       'source.type': 'ftp',
       'source.path': 7,
       'envoy.config_path': false,

@@ -24,6 +24,8 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'vpsie.allowed_hosts': '[api.vpsie.com, "*.vpsie.com"]',
   'vpsie.allow_insecure_api': 'false',
   'vpsie.request_timeout': '20s',
+  'vpsie.health_interval': '5s',
+  'vpsie.metrics_interval': '0s',
   'source.type': 'vpsie',
   'source.path': './spec.json',
   'envoy.config_path': '/etc/envoy/dynamic',
