@@ -57,6 +57,9 @@ export interface ReconcilerDeps {
 }
 
 const MAX_PROBLEM_LINES = 50;
+/** Retrying a configuration that failed to apply: after 1 min, doubling up to 30 min. */
+const RETRY_BACKOFF_MS = 60_000;
+const RETRY_BACKOFF_MAX_MS = 30 * 60_000;
 
 /**
  * One reconcile: fetch → validate → render → schema check → compare hash → apply → report.
@@ -70,6 +73,8 @@ export class Reconciler {
   #lastText: string | undefined;
   #spec: LoadBalancerSpec | undefined;
   #lastReport: ReconcileReport | undefined;
+  /** The configuration whose apply failed last, and when it may be tried again. */
+  #failed: { hash: string; stage: string; attempts: number; retryAt: number } | undefined;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -156,7 +161,17 @@ export class Reconciler {
     this.#rejected.clear();
     const { generation } = prepared;
     const previousHash = applier.committedHash();
-    if (previousHash === generation.hash) return done({ result: 'unchanged', hash: generation.hash });
+    if (previousHash === generation.hash) {
+      this.#failed = undefined;
+      return done({ result: 'unchanged', hash: generation.hash });
+    }
+    // A configuration that just failed to apply is not tried again on every poll (each try is a transaction, maybe
+    // a hot restart, and two events): it waits out a backoff unless the spec changes.
+    const held = this.#failed;
+    if (held !== undefined && held.hash === generation.hash && started.getTime() < held.retryAt) {
+      const error = `not retried yet: applying ${short(held.hash)} failed at ${held.stage}; next try after ${new Date(held.retryAt).toISOString()}`;
+      return done({ result: 'failed', hash: generation.hash, error });
+    }
 
     const tx = await history.begin(generation.hash, previousHash, applier.strategy);
     await history.update(tx.id, 'applying', { stage: 'apply' });
@@ -168,6 +183,7 @@ export class Reconciler {
     }
     const durationMs = this.#now().getTime() - started.getTime();
     if (outcome.ok) {
+      this.#failed = undefined;
       await history.update(tx.id, 'committed', { stage: 'commit', epoch: outcome.epoch });
       logger.info(
         {
@@ -190,6 +206,14 @@ export class Reconciler {
       return done({ result: 'applied', hash: generation.hash, transactionId: tx.id });
     }
 
+    const attempts = held?.hash === generation.hash ? held.attempts + 1 : 1;
+    const backoffMs = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS * 2 ** (attempts - 1));
+    this.#failed = {
+      hash: generation.hash,
+      stage: outcome.stage,
+      attempts,
+      retryAt: this.#now().getTime() + backoffMs,
+    };
     const metadata = {
       transaction_id: tx.id,
       stage: outcome.stage,

@@ -184,3 +184,57 @@ describe('config_rejected reporting', () => {
     assert.equal(t.events.filter((e) => e.type === 'config_rejected').length, 2);
   });
 });
+
+describe('a configuration that fails to apply', () => {
+  it('is not retried on every poll: it waits out a backoff (1 min, doubling), unless the spec changes', async () => {
+    const t = await setup();
+    roots.push(t.root);
+    await t.writeSpec(httpSpec());
+    // The Envoy config directory's parent is a file: every install fails.
+    await writeFile(join(t.root, 'envoy'), 'not a directory');
+    let clock = Date.parse('2026-11-26T10:00:00Z');
+    const history = new TransactionLog(t.config.stateDir, () => new Date(clock));
+    await history.load();
+    const reconciler = new Reconciler({
+      source: new FileSpecSource(t.config.source.path!),
+      parse: parseWith(t.config),
+      prepare: (spec) => prepareGeneration(spec, t.config, new Date()),
+      applier: new FileApplier({ stateDir: t.config.stateDir }),
+      history,
+      events: { enqueue: async (type, message, metadata) => void t.events.push({ type, message, metadata }) },
+      logger: silentLogger,
+      now: () => new Date(clock),
+    });
+    const first = await reconciler.reconcile('poll');
+    assert.equal(first.result, 'failed');
+    assert.equal(history.list().length, 1);
+    const failures = () => t.events.filter((e) => e.type === 'reload_failed').length;
+    assert.equal(failures(), 1);
+
+    clock += 30_000;
+    const held = await reconciler.reconcile('poll');
+    assert.equal(held.result, 'failed');
+    assert.match(held.error ?? '', /not retried yet/);
+    assert.equal(history.list().length, 1, 'no new transaction while held');
+    assert.equal(failures(), 1);
+
+    clock += 31_000;
+    assert.equal((await reconciler.reconcile('poll')).result, 'failed');
+    assert.equal(history.list().length, 2, 'retried after 1 min');
+    clock += 90_000;
+    assert.match(
+      (await reconciler.reconcile('poll')).error ?? '',
+      /not retried yet/,
+      'second backoff is 2 min',
+    );
+
+    // A different spec is tried at once.
+    await t.writeSpec(
+      httpSpec((s) => {
+        s.port = 8081;
+      }),
+    );
+    assert.equal((await reconciler.reconcile('poll')).result, 'failed');
+    assert.equal(history.list().length, 3);
+  });
+});
