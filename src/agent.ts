@@ -224,7 +224,7 @@ export async function startAgent(
   const loop = new ReconcileLoop({
     intervalMs: config.vpsie.pollIntervalMs,
     run: async (trigger) => {
-      const report = await reconciler.reconcile(trigger);
+      const report = await reconciler.reconcile(trigger, { retryFailed: trigger === 'sighup' });
       await certificates.afterReconcile(report, reconciler.spec);
     },
     onError: (err) => logger.error({ err }, 'reconcile crashed'),

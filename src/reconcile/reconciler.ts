@@ -102,8 +102,13 @@ export class Reconciler {
     }
   }
 
-  async reconcile(trigger: string): Promise<ReconcileReport> {
+  /**
+   * `retryFailed` lifts the backoff on a configuration that just failed to apply: an operator's SIGHUP means
+   * "try now".
+   */
+  async reconcile(trigger: string, options: { retryFailed?: boolean } = {}): Promise<ReconcileReport> {
     const started = this.#now();
+    if (options.retryFailed) this.#failed = this.#failed && { ...this.#failed, retryAt: 0 };
     const report = await this.#reconcile(trigger, started);
     this.#lastReport = report;
     this.#deps.onReport?.(report, this.#spec);

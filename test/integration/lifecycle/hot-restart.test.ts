@@ -74,7 +74,7 @@ describe('hot restart by epoch with the Envoy double', () => {
       ['config_updated', 'reload_failed', 'rollback'],
     );
     // The failed child left the "initializing" flag set: the retry needs the last-resort cold start, and works.
-    const retry = await reconciler.reconcile('retry');
+    const retry = await reconciler.reconcile('sighup', { retryFailed: true });
     assert.equal(retry.result, 'applied', retry.error);
     assert.equal((await adminOf(t).serverInfo()).restartEpoch, 0);
     assert.equal((await versionsOf(t)).clusters, retry.hash);

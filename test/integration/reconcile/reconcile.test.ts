@@ -228,6 +228,10 @@ describe('a configuration that fails to apply', () => {
       'second backoff is 2 min',
     );
 
+    // An operator's SIGHUP means "try now".
+    assert.equal((await reconciler.reconcile('sighup', { retryFailed: true })).result, 'failed');
+    assert.equal(history.list().length, 3, 'SIGHUP lifts the backoff');
+
     // A different spec is tried at once.
     await t.writeSpec(
       httpSpec((s) => {
@@ -235,6 +239,6 @@ describe('a configuration that fails to apply', () => {
       }),
     );
     assert.equal((await reconciler.reconcile('poll')).result, 'failed');
-    assert.equal(history.list().length, 3);
+    assert.equal(history.list().length, 4);
   });
 });
