@@ -30,6 +30,8 @@ export interface AgentHandle {
   readonly reconciler: Reconciler;
   readonly loop: ReconcileLoop;
   readonly observability: Observability;
+  /** How changes reach Envoy here: files only (no Envoy binary), dynamic or hot_restart. */
+  readonly applierStrategy: string;
   /** Stops polling, finishes the reconcile in flight and flushes events, each within a bound. */
   stop(): Promise<void>;
 }
@@ -171,10 +173,7 @@ export async function startAgent(
         acceptedTlsFiles: certificates.acceptedTlsFiles,
         certificateOwner: parts.certificateOwner,
       });
-      if (prepared.ok) {
-        observability?.onCertificate(prepared.certificate);
-        certificates.prepared(prepared);
-      }
+      if (prepared.ok) certificates.prepared(prepared);
       return prepared;
     },
     applier: parts.applier,
@@ -226,6 +225,8 @@ export async function startAgent(
     run: async (trigger) => {
       const report = await reconciler.reconcile(trigger, { retryFailed: trigger === 'sighup' });
       await certificates.afterReconcile(report, reconciler.spec);
+      // /status and the expiry gauge show the certificate Envoy serves, not one that was prepared and rolled back.
+      obs.onCertificate(certificates.committedCertificate);
     },
     onError: (err) => logger.error({ err }, 'reconcile crashed'),
   });
@@ -241,6 +242,7 @@ export async function startAgent(
     reconciler,
     loop,
     observability: obs,
+    applierStrategy: parts.applier.strategy,
     async stop() {
       unwatch?.();
       certificates.stop();

@@ -241,6 +241,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       if (certificate && (!info || info.subject !== certificate.subject))
         metrics.clearCertificateExpiry(certificate.subject);
       certificate = info;
+      if (info) metrics.setCertificateExpiry(info.subject, secondsToExpiry(info.notAfter, new Date()));
     },
     readiness,
     status,

@@ -47,7 +47,9 @@ export class FileApplier implements Applier {
     this.applied = await readAppliedState(this.stateDir);
     if (!this.applied) return;
     const committed = await this.store.load(this.applied.generation);
-    if (committed && !(await isInstalled(committed.files))) await this.install(committed.files);
+    if (committed && !(await isInstalled(committed.files, { certificateOwner: this.#certificateOwner }))) {
+      await this.install(committed.files);
+    }
     await this.store.prune(new Set([this.applied.generation]));
   }
 

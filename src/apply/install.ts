@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { type FileOwner, writeFileAtomic } from '../util/atomic.ts';
+import { type FileOwner, isInPlace, writeFileAtomic } from '../util/atomic.ts';
 import type { FileRole, PlannedFile } from './types.ts';
 
 /** Make before break: what a resource refers to goes live before the resource that refers to it. */
@@ -20,26 +19,29 @@ export async function installFiles(
 ): Promise<string[]> {
   const replaced: string[] = [];
   for (const file of installOrder(files)) {
-    if ((await readIfExists(file.path)) === file.content) continue;
     const owner = file.role === 'certificate' ? options.certificateOwner : undefined;
+    if (await isInPlace(file.path, file.content, inPlaceOptions(file, owner))) continue;
     await writeFileAtomic(file.path, file.content, { mode: file.mode, owner });
     replaced.push(file.path);
   }
   return replaced;
 }
 
-/** True when every file is live with exactly this content. */
-export async function isInstalled(files: readonly PlannedFile[]): Promise<boolean> {
+/** True when every file is live with exactly this content and mode (certificates: and owner). */
+export async function isInstalled(
+  files: readonly PlannedFile[],
+  options: { certificateOwner?: FileOwner } = {},
+): Promise<boolean> {
   for (const file of files) {
-    if ((await readIfExists(file.path)) !== file.content) return false;
+    const owner = file.role === 'certificate' ? options.certificateOwner : undefined;
+    if (!(await isInPlace(file.path, file.content, inPlaceOptions(file, owner)))) return false;
   }
   return true;
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+/** Certificate files are named by their content's digest (see envoy/build/tls.ts). */
+const inPlaceOptions = (file: PlannedFile, owner: FileOwner | undefined) => ({
+  mode: file.mode,
+  owner,
+  contentAddressed: file.role === 'certificate',
+});

@@ -23,7 +23,7 @@ export async function runCommand(args: { config: string }): Promise<number> {
     logger.error({ error: errorMessage(err) }, 'agent failed to start');
     return EXIT_INVALID;
   }
-  logger.info({ config: args.config, strategy: config.envoy.applyStrategy }, 'agent running');
+  logger.info({ config: args.config, strategy: agent.applierStrategy }, 'agent running');
 
   return new Promise<number>((resolve) => {
     let stopping = false;

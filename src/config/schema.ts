@@ -173,7 +173,11 @@ export const agentConfigSchema = z.strictObject(
         3_600_000,
         'How often backend health and the LB status are read from Envoy; each change is reported once.',
       ),
-      metrics_interval: duration(0, 86_400_000, 'How often a metrics summary is posted to the API; 0s turns it off.'),
+      metrics_interval: duration(
+        0,
+        86_400_000,
+        'How often a metrics summary is posted to the API; 0s turns it off.',
+      ),
     }),
     source: section({
       type: oneOf(['vpsie', 'file'], 'Where the spec comes from: the VPSie API, or a local JSON file.'),
@@ -212,7 +216,9 @@ export const agentConfigSchema = z.strictObject(
         'file',
       ),
       user: leaf(
-        str('must be a user name').regex(/^$|^[a-z_][a-z0-9_-]{0,31}$/, { error: got('must be a user name') }),
+        str('must be a user name').regex(/^$|^[a-z_][a-z0-9_-]{0,31}$/, {
+          error: got('must be a user name'),
+        }),
         'string (user name)',
         "The user Envoy runs as; the agent chowns certificate and key copies to it ('' = leave them to the agent).",
       ),

@@ -31,10 +31,9 @@ export interface CertificateManagerOptions {
 
 /** What the manager needs from a prepared generation. */
 export interface PreparedCertificates {
-  readonly generation: {
-    readonly hash: string;
-    readonly files: readonly { readonly role: string; readonly path: string }[];
-  };
+  readonly generation: { readonly hash: string };
+  /** The certificate files the generation names (not generation.files: that would serialise every file). */
+  readonly rendered: { readonly files: { readonly inline: readonly { readonly path: string }[] } };
   readonly certificate?: CertificateInfo;
 }
 
@@ -92,7 +91,7 @@ export class CertificateManager {
   prepared(p: PreparedCertificates): void {
     this.#prepared = {
       hash: p.generation.hash,
-      files: new Set(p.generation.files.filter((f) => f.role === 'certificate').map((f) => f.path)),
+      files: new Set(p.rendered.files.inline.map((f) => f.path)),
       ...(p.certificate ? { certificate: p.certificate } : {}),
     };
   }

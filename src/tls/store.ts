@@ -1,14 +1,9 @@
-/**
- * The file edge of TLS: reading certificate items named by path, writing inline items into the certificate
- * directory, and removing the inline files no longer referenced. Contents never appear in errors.
- */
-import { createHash } from 'node:crypto';
 import type { Dirent, Stats } from 'node:fs';
 import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, unlink } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { TlsConfig, TlsSource } from '../spec/types.ts';
-import { fsyncDir, writeFileAtomic } from '../util/atomic.ts';
+import { fsyncDir, isInPlace, writeFileAtomic } from '../util/atomic.ts';
 import { fail, ok, type Problem, type Result } from '../util/result.ts';
 import type { TlsMaterial, TlsMaterialPaths } from './check.ts';
 
@@ -150,32 +145,9 @@ export async function writeInlineCertificates(
   }
   for (const f of files) {
     const data = Buffer.from(f.pem, 'utf8');
-    if (await alreadyInPlace(f.path, data, f.mode, opts.owner)) continue;
+    // Names are content-addressed, so a key already handed to Envoy's user (unreadable to us) counts as in place.
+    if (await isInPlace(f.path, data, { mode: f.mode, owner: opts.owner, contentAddressed: true })) continue;
     await writeFileAtomic(f.path, data, { mode: f.mode, owner: opts.owner });
-  }
-}
-
-async function alreadyInPlace(
-  path: string,
-  data: Buffer,
-  mode: number,
-  owner: WriteInlineOptions['owner'],
-): Promise<boolean> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return false;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile() || (st.mode & 0o7777) !== mode || st.size !== data.length) return false;
-    if (owner && (st.uid !== owner.uid || st.gid !== owner.gid)) return false;
-    return (await handle.readFile()).equals(data);
-  } catch {
-    return false;
-  } finally {
-    await handle.close().catch(() => undefined);
   }
 }
 
@@ -216,32 +188,4 @@ export async function removeUnreferenced(
   }
   if (removed.length > 0) await fsyncDir(certDir);
   return removed;
-}
-
-/**
- * Where a spec's inline items go: content-addressed names (`inline-<lb>-<digest>-cert.pem`) so new material
- * is a new file, never an in-place change under a running Envoy, and the old files go with removeUnreferenced.
- * One digest covers all three items, so no name derives from the key alone. Path items pass through.
- */
-export function planInlineFiles(
-  lbId: string,
-  tls: TlsConfig,
-  certDir: string,
-): { files: InlineFile[]; paths: { certificate: string; privateKey: string; ca?: string } } {
-  const digest = createHash('sha256');
-  for (const src of [tls.certificate, tls.privateKey, tls.ca]) {
-    digest.update(src?.kind === 'inline' ? `inline:${src.pem.length}:${src.pem}` : `other:`);
-  }
-  const id = digest.digest('hex').slice(0, 16);
-  const files: InlineFile[] = [];
-  const place = (src: TlsSource, item: string, mode: number): string => {
-    if (src.kind === 'path') return src.path;
-    const path = join(certDir, `${INLINE_PREFIX}${lbId}-${id}-${item}.pem`);
-    files.push({ path, pem: src.pem, mode });
-    return path;
-  };
-  const certificate = place(tls.certificate, 'cert', CERT_FILE_MODE);
-  const privateKey = place(tls.privateKey, 'key', KEY_FILE_MODE);
-  const ca = tls.ca ? place(tls.ca, 'ca', CERT_FILE_MODE) : undefined;
-  return { files, paths: { certificate, privateKey, ...(ca !== undefined ? { ca } : {}) } };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
@@ -59,4 +59,32 @@ export async function writeFileAtomic(
     throw err;
   }
   await fsyncDir(dir);
+}
+
+/**
+ * True when `path` is a regular file with exactly this content, mode and owner, so writing it again would change
+ * nothing. A file handed to another user (a 0600 key owned by Envoy's user) cannot be read back without
+ * CAP_DAC_OVERRIDE; callers whose file names are content-addressed pass `contentAddressed`, and then matching size,
+ * mode and owner are taken as the same content.
+ */
+export async function isInPlace(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions & { contentAddressed?: boolean } = {},
+): Promise<boolean> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+  let info: Awaited<ReturnType<typeof lstat>>;
+  try {
+    info = await lstat(path);
+  } catch {
+    return false;
+  }
+  if (!info.isFile() || info.size !== bytes.length) return false;
+  if ((info.mode & 0o777) !== (options.mode ?? 0o644)) return false;
+  if (options.owner && (info.uid !== options.owner.uid || info.gid !== options.owner.gid)) return false;
+  try {
+    return (await readFile(path)).equals(bytes);
+  } catch (err) {
+    return options.contentAddressed === true && (err as NodeJS.ErrnoException).code === 'EACCES';
+  }
 }

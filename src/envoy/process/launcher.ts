@@ -72,7 +72,7 @@ function onLines(socket: Socket, handle: (line: string) => void): void {
   });
 }
 
-/** The service side: serves one ProcessHost (a LocalProcessHost) on a Unix socket, mode 0600. */
+/** The service side: serves one ProcessHost (a LocalProcessHost) on a Unix socket, mode 0660 (owner and group). */
 export class LauncherServer {
   readonly #host: ProcessHost;
   readonly #server: Server;

@@ -92,7 +92,7 @@ describe('systemd units', () => {
     });
   }
 
-  it('the agent has no capability at all; the launcher only CAP_NET_BIND_SERVICE', () => {
+  it('the agent has only CAP_CHOWN (no network capability); the launcher only CAP_NET_BIND_SERVICE', () => {
     const agent = security('vpsie-lb-agent.service');
     const launcher = security('vpsie-lb-envoy.service');
     assert.equal(agent.get('CapabilityBoundingSet=~CAP_NET_(BIND_SERVICE|BROADCAST|RAW)')?.set, true);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { installFiles, installOrder } from '../../../src/apply/install.ts';
 import type { PlannedFile } from '../../../src/apply/types.ts';
 import { lookupUser } from '../../../src/util/users.ts';
+import { REPO_ROOT } from '../../helpers/cli-process.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -85,5 +87,39 @@ describe('lookupUser', () => {
     );
     assert.deepEqual(await lookupUser('envoy', passwd), { uid: 101, gid: 101 });
     assert.equal(await lookupUser('envo', passwd), undefined);
+  });
+});
+
+describe('installFiles without CAP_DAC_OVERRIDE (as the packaged agent runs)', () => {
+  it("does not rewrite a key it already handed to Envoy's user, although it can no longer read it", async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to hand files to another user');
+    const dir = await tempDir();
+    const key = join(dir, 'inline-0123456789abcdef.key.pem');
+    const owner = { uid: 65534, gid: 65534 };
+    await installFiles([{ role: 'certificate', path: key, content: 'KEY\n', mode: 0o600 }], {
+      certificateOwner: owner,
+    });
+    const inode = (await stat(key)).ino;
+    // Run a second install in a process whose root has no capabilities (setpriv drops the bounding set).
+    const script = join(dir, 'again.mts');
+    await writeFile(
+      script,
+      `import { installFiles } from ${JSON.stringify(join(REPO_ROOT, 'src/apply/install.ts'))};\n` +
+        `const replaced = await installFiles([{ role: 'certificate', path: ${JSON.stringify(key)}, content: 'KEY\\n', mode: 0o600 }], { certificateOwner: { uid: 65534, gid: 65534 } });\n` +
+        'process.stdout.write(JSON.stringify(replaced));\n',
+    );
+    const r = spawnSync(
+      'setpriv',
+      ['--bounding-set=-all', '--inh-caps=-all', '--', process.execPath, '--import', 'tsx', script],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    if (r.error) return t.skip(`setpriv unavailable: ${r.error.message}`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '[]');
+    assert.equal((await stat(key)).ino, inode);
   });
 });

@@ -7,7 +7,6 @@ import type { TlsConfig, TlsSource } from '../../../src/spec/types.ts';
 import {
   CERT_FILE_MODE,
   KEY_FILE_MODE,
-  planInlineFiles,
   readTlsSources,
   removeUnreferenced,
   tlsSpecPaths,
@@ -224,27 +223,5 @@ describe('removeUnreferenced', () => {
     assert.deepEqual(await removeUnreferenced(join(dir, 'absent'), new Set()), []);
     await assert.rejects(removeUnreferenced(dir, new Set(), ''), RangeError);
     await assert.rejects(removeUnreferenced(dir, new Set(), '../'), RangeError);
-  });
-});
-
-describe('planInlineFiles', () => {
-  it('places inline items under content-addressed names with the right modes; paths pass through', () => {
-    const tls = tlsOf(inline(cert.certPem), inline(cert.keyPem), file('/etc/vpsie-lb/certs/ca.pem'));
-    const plan = planInlineFiles('lb1', tls, '/etc/vpsie-lb/certs');
-    assert.equal(plan.files.length, 2);
-    assert.match(plan.paths.certificate, /^\/etc\/vpsie-lb\/certs\/inline-lb1-[0-9a-f]{16}-cert\.pem$/);
-    assert.match(plan.paths.privateKey, /^\/etc\/vpsie-lb\/certs\/inline-lb1-[0-9a-f]{16}-key\.pem$/);
-    assert.equal(plan.paths.ca, '/etc/vpsie-lb/certs/ca.pem');
-    assert.deepEqual(
-      plan.files.map((f) => [f.path, f.mode]),
-      [
-        [plan.paths.certificate, 0o644],
-        [plan.paths.privateKey, 0o600],
-      ],
-    );
-    const same = planInlineFiles('lb1', tls, '/etc/vpsie-lb/certs');
-    assert.equal(same.paths.certificate, plan.paths.certificate);
-    const renewed = planInlineFiles('lb1', tlsOf(inline(`${cert.certPem}\n`), inline(cert.keyPem)), '/c');
-    assert.notEqual(renewed.paths.certificate.split('/').pop(), plan.paths.certificate.split('/').pop());
   });
 });
