@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
 import { freePort, runCli, waitFor } from '../../helpers/cli-process.ts';
-import { adminOf, cleanup, type Env, lifecycleEnv, specN } from '../lifecycle/harness.ts';
+import { adminOf, cleanup, type Env, envoyYaml, lifecycleEnv, specN } from '../lifecycle/harness.ts';
 
 const API_KEY = 'e2e-envoy-secret-9f8e7d6c5b4a';
 const envs: Env[] = [];
@@ -46,16 +46,7 @@ describe('vpsie-lb-agent run: API source, Envoy, health and status reporting', (
         `server: {listen: 127.0.0.1:${port}}`,
         `tls: {cert_dir: ${c.tls.certDir}}`,
         'logging: {level: info}',
-        'envoy:',
-        `  config_path: ${c.envoy.configPath}`,
-        `  binary_path: ${c.envoy.binaryPath}`,
-        `  admin_address: 127.0.0.1:${c.envoy.adminAddress.port}`,
-        `  pid_file: ${c.envoy.pidFile}`,
-        `  base_id: ${c.envoy.baseId}`,
-        `  launcher_socket: ${c.envoy.launcherSocket}`,
-        '  drain_time: 1s',
-        '  parent_shutdown_time: 2s',
-        '  stop_on_exit: true',
+        ...envoyYaml(t, ['stop_on_exit: true']),
         '',
       ].join('\n'),
     );

@@ -250,3 +250,24 @@ export async function withEnv<T>(vars: Record<string, string>, fn: () => Promise
     }
   }
 }
+
+/**
+ * The `envoy:` section of an agent.yaml for a CLI test of this environment (the double as the binary, its admin port,
+ * base id, launcher socket, short drain times); `extra` lines are added inside the section.
+ */
+export function envoyYaml(env: Env, extra: readonly string[] = []): string[] {
+  const e = env.config.envoy;
+  return [
+    'envoy:',
+    `  config_path: ${e.configPath}`,
+    `  binary_path: ${e.binaryPath}`,
+    `  admin_address: 127.0.0.1:${e.adminAddress.port}`,
+    `  pid_file: ${e.pidFile}`,
+    `  base_id: ${e.baseId}`,
+    `  apply_strategy: ${e.applyStrategy}`,
+    `  launcher_socket: ${e.launcherSocket}`,
+    '  drain_time: 1s',
+    '  parent_shutdown_time: 2s',
+    ...extra.map((line) => `  ${line}`),
+  ];
+}

@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ApplyStrategy } from '../../../src/config/types.ts';
 import { freePort, runCli, waitFor } from '../../helpers/cli-process.ts';
-import { adminOf, cleanup, type Env, lifecycleEnv, livePids, specN, versionsOf } from './harness.ts';
+import {
+  adminOf,
+  cleanup,
+  type Env,
+  envoyYaml,
+  lifecycleEnv,
+  livePids,
+  specN,
+  versionsOf,
+} from './harness.ts';
 
 const envs: Env[] = [];
 after(async () => {
@@ -25,18 +34,7 @@ async function agentYaml(t: Env, serverPort: number): Promise<string> {
       'vpsie: {poll_interval: 1h}',
       `server: {listen: 127.0.0.1:${serverPort}}`,
       `tls: {cert_dir: ${c.tls.certDir}}`,
-      'envoy:',
-      `  config_path: ${c.envoy.configPath}`,
-      `  binary_path: ${c.envoy.binaryPath}`,
-      `  admin_address: 127.0.0.1:${c.envoy.adminAddress.port}`,
-      `  pid_file: ${c.envoy.pidFile}`,
-      `  base_id: ${c.envoy.baseId}`,
-      `  apply_strategy: ${c.envoy.applyStrategy}`,
-      '  drain_time: 1s',
-      '  parent_shutdown_time: 2s',
-      '  verify_timeout: 20s',
-      `  launcher_socket: ${c.envoy.launcherSocket}`,
-      '  stop_on_exit: true',
+      ...envoyYaml(t, ['verify_timeout: 20s', 'stop_on_exit: true']),
       '',
     ].join('\n'),
   );
