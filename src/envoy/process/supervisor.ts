@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../util/atomic.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { type AdminClient, createAdminClient } from '../admin/client.ts';
 import { type ProcessHost, type ProcessInfo, pidAlive } from './host.ts';
+import { EnvoyProcesses, STOP_GRACE_MS } from './processes.ts';
 import { type EnvoyState, type EpochRecord, readEnvoyState, writeEnvoyState } from './state.ts';
 
 export type LifecycleEvent = (type: EventKind, message: string, metadata: Record<string, unknown>) => void;
@@ -68,10 +69,8 @@ export interface EnvoyStatus {
 }
 
 const POLL_MS = 100;
-const STOP_GRACE_MS = 5_000;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 
 /** The last meaningful lines of a process's output, for an error message. */
 export function lastLines(text: string | undefined, lines = 3): string {
@@ -90,8 +89,7 @@ export class EnvoySupervisor {
   readonly #now: () => Date;
   #state: EnvoyState;
   #lock: Promise<unknown> = Promise.resolve();
-  /** Pids we asked to stop: their exit is no crash. */
-  readonly #expected = new Set<number>();
+  readonly #procs: EnvoyProcesses;
   #crashes: number[] = [];
   #crashLoop = false;
   #closed = false;
@@ -103,6 +101,7 @@ export class EnvoySupervisor {
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    this.#procs = new EnvoyProcesses(options);
     const admin = { ...options.admin, allowNonLoopback: options.allowNonLoopbackAdmin ?? false };
     this.#probe = createAdminClient({ ...admin, timeoutMs: 1000 });
     this.#control = createAdminClient({ ...admin, timeoutMs: 2000 });
@@ -133,7 +132,7 @@ export class EnvoySupervisor {
 
   async servingRunning(): Promise<boolean> {
     const s = this.#state.serving;
-    return s?.pid !== undefined && (await this.#running(s.pid));
+    return s?.pid !== undefined && (await this.#procs.running(s.pid));
   }
 
   status(): EnvoyStatus {
@@ -290,7 +289,7 @@ export class EnvoySupervisor {
     await this.#persist();
     let pid: number;
     try {
-      ({ pid } = await this.#o.host.spawn({ args: this.#args(epoch, configFile), env: this.#o.env }));
+      ({ pid } = await this.#o.host.spawn({ args: this.#procs.args(epoch, configFile), env: this.#o.env }));
     } catch (err) {
       this.#state = { ...this.#state, pending: undefined };
       await this.#persist();
@@ -312,7 +311,7 @@ export class EnvoySupervisor {
       return { ok: true, epoch, pid, coldStart: false };
     }
     // Never LIVE: the child goes, the parent (if any) keeps serving.
-    await this.#stopPid(pid, 0);
+    await this.#procs.stop(pid, 0);
     const parentAdmin = await this.#adminAnswers();
     const serving = this.#state.serving;
     this.#state = {
@@ -362,7 +361,7 @@ export class EnvoySupervisor {
     const deadline = Date.now() + this.#o.verifyTimeoutMs;
     let last = 'no answer from admin';
     while (Date.now() < deadline) {
-      const info = await this.#info(pid);
+      const info = await this.#procs.info(pid);
       if (info?.exited) {
         const detail =
           lastLines(info.outputTail) || `exit code ${String(info.code)}, signal ${String(info.signal)}`;
@@ -399,7 +398,7 @@ export class EnvoySupervisor {
         this.#o.logger.debug({ epoch: d.epoch, waitMs: wait }, 'waiting for the draining epoch to finish');
         await sleep(wait);
       }
-      if (d.pid !== undefined) await this.#stopPid(d.pid, STOP_GRACE_MS, true);
+      if (d.pid !== undefined) await this.#procs.stop(d.pid, STOP_GRACE_MS, true);
     }
     if (this.#state.draining.length > 0) {
       this.#state = { ...this.#state, draining: [] };
@@ -412,8 +411,8 @@ export class EnvoySupervisor {
   async #settlePending(): Promise<void> {
     const pending = this.#state.pending;
     if (pending === undefined) return;
-    const pid = pending.pid ?? (await this.#findEpoch(pending.epoch));
-    if (pid !== undefined && (await this.#running(pid))) {
+    const pid = pending.pid ?? (await this.#procs.findEpoch(pending.epoch));
+    if (pid !== undefined && (await this.#procs.running(pid))) {
       this.#o.logger.warn(
         { epoch: pending.epoch, pid },
         'an Envoy epoch was starting when the agent stopped: waiting for it',
@@ -423,7 +422,7 @@ export class EnvoySupervisor {
         await this.#promote({ ...pending, pid });
         return;
       }
-      await this.#stopPid(pid, 0);
+      await this.#procs.stop(pid, 0);
     }
     this.#state = { ...this.#state, pending: undefined };
     await this.#persist();
@@ -432,7 +431,7 @@ export class EnvoySupervisor {
   /** The admin endpoint is the truth about the epoch number: never skip, never reuse. */
   async #checkServingEpoch(): Promise<void> {
     const serving = this.#state.serving;
-    if (serving?.pid === undefined || !(await this.#running(serving.pid))) return;
+    if (serving?.pid === undefined || !(await this.#procs.running(serving.pid))) return;
     try {
       const si = await this.#probe.serverInfo();
       if (si.restartEpoch !== serving.epoch) {
@@ -440,7 +439,7 @@ export class EnvoySupervisor {
           { recorded: serving.epoch, admin: si.restartEpoch },
           'epoch from admin differs from envoy.json; using admin',
         );
-        const pid = (await this.#findEpoch(si.restartEpoch)) ?? serving.pid;
+        const pid = (await this.#procs.findEpoch(si.restartEpoch)) ?? serving.pid;
         this.#state = {
           ...this.#state,
           serving: { ...serving, epoch: si.restartEpoch, pid, adminLost: false },
@@ -460,10 +459,10 @@ export class EnvoySupervisor {
     const known = new Set(
       [this.#state.serving?.pid, ...this.#state.draining.map((d) => d.pid)].filter((p) => p !== undefined),
     );
-    for (const p of await this.#ours()) {
+    for (const p of await this.#procs.ours()) {
       if (!known.has(p.pid)) {
         this.#o.logger.warn({ pid: p.pid, args: p.args.join(' ') }, 'stopping a stray Envoy process');
-        await this.#stopPid(p.pid, STOP_GRACE_MS);
+        await this.#procs.stop(p.pid, STOP_GRACE_MS);
       }
     }
   }
@@ -471,7 +470,7 @@ export class EnvoySupervisor {
   // ---- crashes -----------------------------------------------------------------------------------------------
 
   #onExit(info: ProcessInfo): void {
-    if (this.#closed || this.#expected.has(info.pid)) return;
+    if (this.#closed || this.#procs.expected.has(info.pid)) return;
     if (info.pid !== this.#state.serving?.pid) return;
     this.#o.logger.error(
       { pid: info.pid, code: info.code, signal: info.signal, output: lastLines(info.outputTail) },
@@ -523,88 +522,15 @@ export class EnvoySupervisor {
     }
   }
 
-  // ---- processes ---------------------------------------------------------------------------------------------
-
-  #args(epoch: number, configFile: string): string[] {
-    return [
-      this.#o.binaryPath,
-      '-c',
-      configFile,
-      '--restart-epoch',
-      String(epoch),
-      '--base-id',
-      String(this.#o.baseId),
-      '--drain-time-s',
-      String(seconds(this.#o.drainTimeMs)),
-      '--parent-shutdown-time-s',
-      String(seconds(this.#o.parentShutdownTimeMs)),
-      '--drain-strategy',
-      'gradual',
-    ];
-  }
-
-  async #ours(): Promise<ProcessInfo[]> {
-    const all = await this.#o.host.list();
-    return all.filter((p) => {
-      if (p.exited) return false;
-      const i = p.args.indexOf('--base-id');
-      return p.args[0] === this.#o.binaryPath && i >= 0 && p.args[i + 1] === String(this.#o.baseId);
-    });
-  }
-
-  async #findEpoch(epoch: number): Promise<number | undefined> {
-    return (await this.#ours()).find((p) => {
-      const i = p.args.indexOf('--restart-epoch');
-      return i >= 0 && p.args[i + 1] === String(epoch);
-    })?.pid;
-  }
-
-  async #info(pid: number): Promise<ProcessInfo | undefined> {
-    return (await this.#o.host.list()).find((p) => p.pid === pid);
-  }
-
-  async #running(pid: number): Promise<boolean> {
-    if (pid <= 0) return false;
-    const info = await this.#info(pid);
-    return info === undefined ? pidAlive(pid) : info.exited !== true;
-  }
-
-  /** SIGTERM (after `graceMs` of waiting for a voluntary exit, when `waitFirst`), then SIGKILL. Bounded. */
-  async #stopPid(pid: number, graceMs: number, waitFirst = false): Promise<void> {
-    this.#expected.add(pid);
-    if (waitFirst && (await this.#waitGone(pid, graceMs))) return;
-    await this.#signal(pid, 'SIGTERM');
-    if (await this.#waitGone(pid, STOP_GRACE_MS)) return;
-    await this.#signal(pid, 'SIGKILL');
-    await this.#waitGone(pid, STOP_GRACE_MS);
-  }
-
-  async #signal(pid: number, signal: NodeJS.Signals): Promise<void> {
-    if (await this.#o.host.signal(pid, signal)) return;
-    // Not the host's child (started before an agent restart without the launcher): signal it directly.
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-
-  async #waitGone(pid: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (!(await this.#running(pid))) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(POLL_MS);
-    }
-  }
+  // ---- state ---------------------------------------------------------------------------------------------------
 
   async #stopAll(): Promise<void> {
     const pids = new Set<number>();
     for (const r of [this.#state.serving, this.#state.pending, ...this.#state.draining]) {
       if (r?.pid !== undefined && r.pid > 0) pids.add(r.pid);
     }
-    for (const p of await this.#ours()) pids.add(p.pid);
-    await Promise.all([...pids].map((pid) => this.#stopPid(pid, 0)));
+    for (const p of await this.#procs.ours()) pids.add(p.pid);
+    await Promise.all([...pids].map((pid) => this.#procs.stop(pid, 0)));
     this.#state = { ...this.#state, serving: undefined, pending: undefined, draining: [] };
     await this.#persist();
   }
