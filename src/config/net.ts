@@ -1,3 +1,4 @@
+import { parseCidr, parseIpLiteral, parseIpv4Canonical, parseIpv6Bytes } from '../spec/address.ts';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { HostPort } from './types.ts';
 
@@ -37,57 +38,24 @@ export function hostAllowed(host: string, patterns: readonly string[]): boolean 
 
 /** Loopback addresses: 127.0.0.0/8, ::1, and IPv4-mapped 127.x. */
 export function isLoopbackIp(ip: string): boolean {
-  if (isIPv4(ip)) return ip.startsWith('127.');
-  if (!isIPv6(ip)) return false;
-  const bytes = ipv6Bytes(ip);
-  if (bytes === undefined) return false;
-  const zeroPrefix = (n: number) => bytes.slice(0, n).every((b) => b === 0);
-  if (zeroPrefix(15) && bytes[15] === 1) return true;
-  return zeroPrefix(10) && bytes[10] === 0xff && bytes[11] === 0xff && bytes[12] === 127;
-}
-
-function ipv4Bytes(ip: string): number[] {
-  return ip.split('.').map(Number);
-}
-
-function ipv6Bytes(ip: string): number[] | undefined {
-  let text = ip;
-  let tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  if (isIPv4(text.slice(lastColon + 1))) {
-    tail = ipv4Bytes(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (s: string) => (s === '' ? [] : s.split(':').map((g) => Number.parseInt(g, 16)));
-  const head = groups(halves[0]!);
-  const rest = halves.length === 2 ? groups(halves[1]!) : [];
-  const fill = halves.length === 2 ? 8 - head.length - rest.length : 0;
-  const all = [...head, ...new Array<number>(fill).fill(0), ...rest];
-  if (all.length !== 8) return undefined;
-  const bytes = all.flatMap((g) => [g >> 8, g & 0xff]);
-  if (tail.length === 4) bytes.splice(12, 4, ...tail);
-  return bytes;
+  const parsed = parseIpLiteral(ip);
+  if (parsed === undefined) return false;
+  return parsed.kind === 'ipv4' ? parsed.bytes[0] === 127 : parsed.canonical === '::1';
 }
 
 /** Checks `10.0.0.0/8` or `fd00::/8`; returns a reason when it is not a CIDR block, undefined when it is. */
 export function cidrProblem(cidr: string): string | undefined {
-  const slash = cidr.indexOf('/');
-  const ip = slash < 0 ? cidr : cidr.slice(0, slash);
-  const prefixText = slash < 0 ? '' : cidr.slice(slash + 1);
-  const family = isIP(ip);
-  const bits = family === 4 ? 32 : 128;
-  if (family === 0 || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
+  const block = parseCidr(cidr);
+  if (block === undefined)
     return `must be a CIDR block like 10.0.0.0/8 or fd00::/8, got ${JSON.stringify(cidr)}`;
-  }
-  const bytes = family === 4 ? ipv4Bytes(ip) : ipv6Bytes(ip);
-  const prefix = Number(prefixText);
-  const hostBitsSet = (bytes ?? []).some((b, i) => {
-    const keep = Math.max(0, Math.min(8, prefix - i * 8));
-    return (b & (0xff >> keep)) !== 0;
-  });
-  return hostBitsSet ? `has host bits set beyond /${prefix}, got ${JSON.stringify(cidr)}` : undefined;
+  // parseCidr clears host bits; in configuration they are a typo worth reporting (10.0.0.1/8 meant what?).
+  const address = cidr.slice(0, cidr.indexOf('/'));
+  const given = address.includes(':') ? parseIpv6Bytes(address) : parseIpv4Canonical(address);
+  const comparable = given !== undefined && given.length !== block.bytes.length ? given.slice(12) : given;
+  const same = comparable?.every((b, i) => b === block.bytes[i]);
+  return same
+    ? undefined
+    : `has host bits set beyond /${cidr.slice(cidr.indexOf('/') + 1)}, got ${JSON.stringify(cidr)}`;
 }
 
 /**
