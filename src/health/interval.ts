@@ -3,22 +3,9 @@
  * so a slow Envoy or API cannot pile up requests. Timers are unref'd (they never keep the process alive) and
  * injectable so tests drive the schedule by hand.
  */
+import { realTimers, type Timers } from '../util/timers.ts';
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout(fn, ms) {
-    const handle = setTimeout(fn, ms);
-    handle.unref();
-    return handle;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
-  },
-};
+export { realTimers, type Timers } from '../util/timers.ts';
 
 export class IntervalDriver {
   readonly #task: () => Promise<void>;

@@ -1,17 +1,6 @@
-/**
- * The logging surface the client and the event queue need. src/log's Logger satisfies it; until it lands, any
- * pino-like object does.
- */
-export interface MinimalLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+import type { Logger } from '../../log/logger.ts';
 
-export const silentLogger: MinimalLogger = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-};
+/** The logging surface the client and the event queue need (no child loggers): src/log's Logger, narrowed. */
+export type MinimalLogger = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+
+export { silentLogger } from '../../log/logger.ts';

@@ -1,6 +1,5 @@
 // Shared wiring for the API client tests: config for the fake, instant sleeps that record, a logger that records.
 import type { AgentConfig } from '../../../src/config/types.ts';
-import type { MinimalLogger } from '../../../src/source/vpsie/logger.ts';
 import type { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
 
 export const API_KEY = 'vk_live_5f3c9a7e1d2b4c6a8e0f1a3b5c7d9e1f';
@@ -47,16 +46,4 @@ export function recordingSleep(): { sleep: (ms: number) => Promise<void>; calls:
   };
 }
 
-/** A logger that keeps every line as JSON text. */
-export function recordingLogger(): { logger: MinimalLogger; lines: string[] } {
-  const lines: string[] = [];
-  const rec =
-    (level: string) =>
-    (obj: object, msg?: string): void => {
-      lines.push(JSON.stringify({ level, ...obj, msg }));
-    };
-  return {
-    lines,
-    logger: { info: rec('info'), warn: rec('warn'), error: rec('error'), debug: rec('debug') },
-  };
-}
+export { recordingLogger } from '../../helpers/logging.ts';

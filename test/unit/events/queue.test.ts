@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { recordingLogger } from '../../helpers/logging.ts';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,15 +37,7 @@ const instantSleep = () => {
   return { calls, sleep };
 };
 
-const logLines = () => {
-  const lines: string[] = [];
-  const rec = (level: string) => (obj: object, msg?: string) =>
-    lines.push(JSON.stringify({ level, ...obj, msg }));
-  return {
-    lines,
-    logger: { info: rec('info'), warn: rec('warn'), error: rec('error'), debug: rec('debug') },
-  };
-};
+const logLines = recordingLogger;
 
 describe('durable event queue', () => {
   let dir: string;
