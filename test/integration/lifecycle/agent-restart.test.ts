@@ -2,14 +2,14 @@
 // transaction and restarted, and must converge without disturbing (or losing) the serving Envoy.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
   adminOf,
   cleanup,
   type Env,
-  envoyYaml,
+  writeAgentYaml,
   eventually,
   lifecycleEnv,
   livePids,
@@ -51,22 +51,11 @@ const exited = (child: ChildProcess): Promise<{ code: number | null; signal: str
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 
-async function agentYaml(t: Env, maxConnections: number): Promise<string> {
-  const c = t.config;
-  const file = join(t.root, 'agent.yaml');
-  await writeFile(
-    file,
-    [
-      `source: {type: file, path: ${c.source.path}}`,
-      `state_dir: ${c.stateDir}`,
-      'logging: {level: info}',
-      'vpsie: {poll_interval: 60s}',
-      ...envoyYaml(t, ['verify_timeout: 10s', `max_connections: ${maxConnections}`]),
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+const agentYaml = (t: Env, maxConnections: number): Promise<string> =>
+  writeAgentYaml(t, {
+    top: ['logging: {level: info}', 'vpsie: {poll_interval: 60s}'],
+    envoy: ['verify_timeout: 10s', `max_connections: ${maxConnections}`],
+  });
 
 const appliedHash = async (t: Env): Promise<string | undefined> => {
   try {

@@ -271,3 +271,27 @@ export function envoyYaml(env: Env, extra: readonly string[] = []): string[] {
     ...extra.map((line) => `  ${line}`),
   ];
 }
+
+/**
+ * Writes `<root>/agent.yaml` for running the real CLI on this environment with the file source: state and certificate
+ * directories, then `top` lines (logging, vpsie, server…), then the envoy section with `envoy` extra lines.
+ */
+export async function writeAgentYaml(
+  env: Env,
+  options: { top?: readonly string[]; envoy?: readonly string[] } = {},
+): Promise<string> {
+  const c = env.config;
+  const file = join(env.root, 'agent.yaml');
+  await writeFile(
+    file,
+    [
+      `source: {type: file, path: ${c.source.path}}`,
+      `state_dir: ${c.stateDir}`,
+      `tls: {cert_dir: ${c.tls.certDir}}`,
+      ...(options.top ?? []),
+      ...envoyYaml(env, options.envoy),
+      '',
+    ].join('\n'),
+  );
+  return file;
+}

@@ -1,8 +1,6 @@
 // End to end with Envoy (the test double): the real `vpsie-lb-agent run`, a spec change, SIGHUP, the new
 // configuration live in Envoy, /readyz and /status telling the truth, then SIGTERM and exit 0 — in both strategies.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ApplyStrategy } from '../../../src/config/types.ts';
 import { freePort, runCli, waitFor } from '../../helpers/cli-process.ts';
@@ -10,11 +8,11 @@ import {
   adminOf,
   cleanup,
   type Env,
-  envoyYaml,
   lifecycleEnv,
   livePids,
   specN,
   versionsOf,
+  writeAgentYaml,
 } from './harness.ts';
 
 const envs: Env[] = [];
@@ -22,24 +20,15 @@ after(async () => {
   for (const e of envs) await cleanup(e);
 });
 
-async function agentYaml(t: Env, serverPort: number): Promise<string> {
-  const c = t.config;
-  const file = join(t.root, 'agent.yaml');
-  await writeFile(
-    file,
-    [
-      `source: {type: file, path: ${c.source.path}}`,
-      `state_dir: ${c.stateDir}`,
+const agentYaml = (t: Env, serverPort: number): Promise<string> =>
+  writeAgentYaml(t, {
+    top: [
       'logging: {level: info, format: json}',
       'vpsie: {poll_interval: 1h}',
       `server: {listen: 127.0.0.1:${serverPort}}`,
-      `tls: {cert_dir: ${c.tls.certDir}}`,
-      ...envoyYaml(t, ['verify_timeout: 20s', 'stop_on_exit: true']),
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+    ],
+    envoy: ['verify_timeout: 20s', 'stop_on_exit: true'],
+  });
 
 for (const strategy of ['dynamic', 'hot_restart'] as ApplyStrategy[]) {
   describe(`vpsie-lb-agent run with Envoy (${strategy})`, () => {
