@@ -1,9 +1,9 @@
 // Shared setup for the lifecycle tests: an agent config pointing at the Envoy double, an isolated hot-restart
 // namespace (shm dir, base id, admin port) per test, the double's journal, and cleanup that leaves no process.
+import { waitFor } from '../../helpers/cli-process.ts';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseWith } from '../../../src/agent.ts';
 import { EnvoyApplier } from '../../../src/apply/envoy-applier.ts';
 import { TransactionLog } from '../../../src/apply/history.ts';
@@ -205,19 +205,11 @@ export async function livePids(journal: string): Promise<number[]> {
 }
 
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(
+export const eventually = <T>(
   what: string,
-  check: () => Promise<T | undefined>,
+  check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+): Promise<T> => waitFor(what, timeoutMs, check);
 
 /** SIGKILL every Envoy the journal knows and the given process groups; remove the temp root. */
 export async function cleanup(env: Env, groups: number[] = []): Promise<void> {

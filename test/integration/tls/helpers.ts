@@ -1,8 +1,8 @@
 // Shared pieces of the TLS integration tests: https specs, operator-style certificate files, a running agent.
+import { waitFor } from '../../helpers/cli-process.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type AgentHandle, type AgentParts, startAgent } from '../../../src/agent.ts';
 import type { Applier } from '../../../src/apply/types.ts';
 import type { AgentConfig } from '../../../src/config/types.ts';
@@ -45,19 +45,11 @@ export async function inlineFiles(certDir: string): Promise<string[]> {
 
 export const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
-export async function eventually<T>(
+export const eventually = <T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+): Promise<T> => waitFor(what, timeoutMs, check);
 
 /** Waits for a report other than `previous` (by identity) that satisfies `ok`. */
 export function nextReport(
