@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../../util/atomic.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { type AdminClient, createAdminClient } from '../admin/client.ts';
 import { type ProcessHost, type ProcessInfo, pidAlive } from './host.ts';
-import { EnvoyProcesses, STOP_GRACE_MS } from './processes.ts';
+import { binaryHotRestartVersion, EnvoyProcesses, STOP_GRACE_MS } from './processes.ts';
 import { type EnvoyState, type EpochRecord, readEnvoyState, writeEnvoyState } from './state.ts';
 
 export type LifecycleEvent = (type: EventKind, message: string, metadata: Record<string, unknown>) => void;
@@ -121,7 +121,7 @@ export class EnvoySupervisor {
     return run;
   }
 
-  /** A hot restart cannot cross a base id change (different shared memory): such a change needs a cold start. */
+  /** Base id or binary changed: a new epoch is needed (a cold start for a base id; see `restart` for a binary). */
   identityChanged(): boolean {
     return this.#state.baseId !== this.#o.baseId || this.#state.binaryPath !== this.#o.binaryPath;
   }
@@ -169,14 +169,31 @@ export class EnvoySupervisor {
    * epoch-0 cold start: that one is done as the last resort, and it drops open connections.
    */
   async restart(configFile: string, hash: string): Promise<StartOutcome> {
-    if (this.identityChanged() || !(await this.servingRunning())) {
-      if (this.identityChanged() && this.#state.serving !== undefined) {
+    const baseIdChanged = this.#state.baseId !== this.#o.baseId;
+    if (baseIdChanged || !(await this.servingRunning())) {
+      if (baseIdChanged && this.#state.serving !== undefined) {
         this.#o.logger.warn(
           { from: this.#state.baseId, to: this.#o.baseId },
-          'the Envoy base id or binary changed: cold start (open connections are closed)',
+          'the Envoy base id changed: cold start (open connections are closed)',
         );
       }
       return this.#coldStart(configFile, hash);
+    }
+    if (this.#state.binaryPath !== this.#o.binaryPath) {
+      // A new binary can take over by hot restart only when it speaks the serving epoch's hot-restart protocol
+      // (the child attaches the parent's shared memory; a mismatch crashes it after the parent lost its admin).
+      const compatible = await this.#hotRestartCompatible();
+      if (!compatible.ok) {
+        this.#o.logger.warn(
+          { from: this.#state.binaryPath, to: this.#o.binaryPath, reason: compatible.reason },
+          'the new Envoy binary cannot hot restart from the serving one: cold start (open connections are closed)',
+        );
+        return this.#coldStart(configFile, hash);
+      }
+      this.#o.logger.info(
+        { from: this.#state.binaryPath, to: this.#o.binaryPath, hotRestartVersion: compatible.version },
+        'new Envoy binary with the same hot-restart version: hot restart',
+      );
     }
     const serving = this.#state.serving;
     const next = (serving?.epoch ?? -1) + 1;
@@ -533,6 +550,25 @@ export class EnvoySupervisor {
     await Promise.all([...pids].map((pid) => this.#procs.stop(pid, 0)));
     this.#state = { ...this.#state, serving: undefined, pending: undefined, draining: [] };
     await this.#persist();
+  }
+
+  /** The new binary's `--hot-restart-version` against the serving epoch's (admin, else its binary's). */
+  async #hotRestartCompatible(): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+    const wanted = await binaryHotRestartVersion(this.#o.binaryPath, this.#o.env);
+    if (!wanted.ok) return { ok: false, reason: wanted.error };
+    let running: string | undefined;
+    try {
+      running = (await this.#probe.serverInfo()).hotRestartVersion || undefined;
+    } catch {
+      const old = await binaryHotRestartVersion(this.#state.binaryPath, this.#o.env);
+      running = old.ok ? old.version : undefined;
+    }
+    if (running === undefined)
+      return { ok: false, reason: 'the hot-restart version of the serving epoch is unknown' };
+    if (running === 'disabled' || wanted.version !== running) {
+      return { ok: false, reason: `hot-restart version ${running} → ${wanted.version}` };
+    }
+    return { ok: true, version: running };
   }
 
   async #adminAnswers(): Promise<boolean> {
