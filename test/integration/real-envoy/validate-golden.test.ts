@@ -99,7 +99,9 @@ describe('bootstrap.yaml of every golden case goes LIVE on the real Envoy with a
         const secrets = dumpOf(configs, 'SecretsConfigDump');
         assert.deepEqual(
           list(secrets.dynamic_active_secrets).map((s) => nameIn(s, 'secret')).sort(),
-          (rendered.secrets?.resources ?? []).map((s) => s.name).sort(),
+          [...(rendered.secrets?.resources ?? []), ...(rendered.caSecrets?.resources ?? [])]
+            .map((s) => s.name)
+            .sort(),
         );
         assert.deepEqual(list(secrets.dynamic_warming_secrets), []);
 
