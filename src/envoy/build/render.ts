@@ -68,7 +68,9 @@ export function renderEnvoyConfig(spec: LoadBalancerSpec, config: AgentConfig): 
     const ref = (name: string, file: string): SdsSecretConfig =>
       source === undefined ? { name } : { name, sds_config: source(file) };
     const certificate = ref(secretNames.certificate, paths.secrets);
-    return tlsFiles.ca === undefined ? { certificate } : { certificate, ca: ref(secretNames.ca, paths.caSecrets) };
+    return tlsFiles.ca === undefined
+      ? { certificate }
+      : { certificate, ca: ref(secretNames.ca, paths.caSecrets) };
   };
 
   const cluster = buildCluster(spec, config);

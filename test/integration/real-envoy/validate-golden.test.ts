@@ -60,7 +60,9 @@ const dumpOf = (configs: Dump, type: string): Record<string, unknown> => {
 const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v : []);
 const nameIn = (entry: Record<string, unknown>, key: string): string => {
   const inner = entry[key] as Record<string, unknown> | undefined;
-  const body = (inner?.listener ?? inner?.cluster ?? inner?.secret ?? inner) as Record<string, unknown> | undefined;
+  const body = (inner?.listener ?? inner?.cluster ?? inner?.secret ?? inner) as
+    | Record<string, unknown>
+    | undefined;
   return String(body?.name ?? entry.name);
 };
 
@@ -98,7 +100,9 @@ describe('bootstrap.yaml of every golden case goes LIVE on the real Envoy with a
 
         const secrets = dumpOf(configs, 'SecretsConfigDump');
         assert.deepEqual(
-          list(secrets.dynamic_active_secrets).map((s) => nameIn(s, 'secret')).sort(),
+          list(secrets.dynamic_active_secrets)
+            .map((s) => nameIn(s, 'secret'))
+            .sort(),
           [...(rendered.secrets?.resources ?? []), ...(rendered.caSecrets?.resources ?? [])]
             .map((s) => s.name)
             .sort(),

@@ -45,7 +45,11 @@ export function envoyValidate(file: string, cwd?: string, binary = realEnvoyBina
 }
 
 /** Runs `fn` over `items`, `width` at a time (the CI machine has 2 cores), results in input order. */
-export async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function inPool<T, R>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -131,7 +135,9 @@ export async function prepareForReal(body: unknown, config: AgentConfig): Promis
   if (!spec.ok) throw new Error(`spec refused: ${spec.problems.map(formatProblem).join('; ')}`);
   const prepared = await prepareGeneration(spec.value, config, new Date());
   if (!prepared.ok) {
-    throw new Error(`prepare refused (${prepared.stage}): ${prepared.problems.map(formatProblem).join('; ')}`);
+    throw new Error(
+      `prepare refused (${prepared.stage}): ${prepared.problems.map(formatProblem).join('; ')}`,
+    );
   }
   return prepared.rendered;
 }
@@ -221,13 +227,17 @@ export async function startEnvoy(
 ): Promise<ServingEnvoy> {
   const addressFile = join(dir, `admin-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`);
   const args = ['-c', bootstrap, '--concurrency', '1', '-l', 'info', '--admin-address-path', addressFile];
-  args.push(...(options.baseId === undefined ? ['--disable-hot-restart'] : ['--base-id', String(options.baseId)]));
+  args.push(
+    ...(options.baseId === undefined ? ['--disable-hot-restart'] : ['--base-id', String(options.baseId)]),
+  );
   args.push('--drain-time-s', '1', '--parent-shutdown-time-s', '2');
   const proc = spawnEnvoy(options.binary ?? realEnvoyBinary(), args, options.env, options.cwd);
   const adminPort = await Promise.race([
     adminPortFrom(addressFile, 30_000),
     proc.exited.then((e) => {
-      throw new Error(`envoy exited (${e.code ?? e.signal}) before its admin answered:\n${proc.stderr().slice(-3000)}`);
+      throw new Error(
+        `envoy exited (${e.code ?? e.signal}) before its admin answered:\n${proc.stderr().slice(-3000)}`,
+      );
     }),
   ]);
   const admin = createAdminClient({ host: '127.0.0.1', port: adminPort, timeoutMs: 10_000 });
