@@ -223,14 +223,20 @@ export interface ServingEnvoy {
 export async function startEnvoy(
   bootstrap: string,
   dir: string,
-  options: { binary?: string; baseId?: number; env?: Record<string, string>; cwd?: string } = {},
+  options: {
+    binary?: string;
+    baseId?: number;
+    env?: Record<string, string>;
+    cwd?: string;
+    args?: readonly string[];
+  } = {},
 ): Promise<ServingEnvoy> {
   const addressFile = join(dir, `admin-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`);
   const args = ['-c', bootstrap, '--concurrency', '1', '-l', 'info', '--admin-address-path', addressFile];
   args.push(
     ...(options.baseId === undefined ? ['--disable-hot-restart'] : ['--base-id', String(options.baseId)]),
   );
-  args.push('--drain-time-s', '1', '--parent-shutdown-time-s', '2');
+  args.push('--drain-time-s', '1', '--parent-shutdown-time-s', '2', ...(options.args ?? []));
   const proc = spawnEnvoy(options.binary ?? realEnvoyBinary(), args, options.env, options.cwd);
   const adminPort = await Promise.race([
     adminPortFrom(addressFile, 30_000),
