@@ -1,5 +1,6 @@
 import {
   type AddressPolicy,
+  cidrContains,
   forbiddenAddressReason,
   hostnameProblem,
   looksLikeInetAtonNonCanonical,
@@ -56,7 +57,10 @@ export function checkAddress(s: string, policy: AddressPolicy): CanonicalAddress
 
 function judgeIp(s: string, ip: NonNullable<ReturnType<typeof parseIpLiteral>>, policy: AddressPolicy) {
   const forbidden = forbiddenAddressReason(ip);
-  if (forbidden !== undefined) return `${describe(s)} is ${forbidden}, which is not allowed`;
+  // INTERIM (real-envoy tests, until main's allow_cidrs change lands): an operator's allow CIDR admits a range the
+  // built-in policy refuses. Superseded by main's implementation on merge.
+  const operatorAllowed = policy.allow.some((c) => cidrContains(c, ip.bytes));
+  if (forbidden !== undefined && !operatorAllowed) return `${describe(s)} is ${forbidden}, which is not allowed`;
   const denied = policyReason(policy, ip);
   if (denied !== undefined) return `${describe(s)} ${denied}`;
   return { address: ip.canonical, kind: ip.kind };
