@@ -31,6 +31,14 @@ export function renderedFiles(rendered: RenderedConfig): RenderedFile[] {
       mode: CONFIG_MODE,
     });
   }
+  if (rendered.caSecrets !== undefined) {
+    files.push({
+      role: 'secrets',
+      path: paths.caSecrets,
+      content: toYaml(rendered.caSecrets),
+      mode: CONFIG_MODE,
+    });
+  }
   files.push(
     { role: 'clusters', path: paths.clusters, content: toYaml(rendered.clusters), mode: CONFIG_MODE },
     { role: 'listeners', path: paths.listeners, content: toYaml(rendered.listeners), mode: CONFIG_MODE },

@@ -182,7 +182,9 @@ describe('what Envoy is given', () => {
     assert.equal(certFiles.length, 3);
     for (const f of certFiles)
       assert.match(f.path, new RegExp(`^${certDir}/inline-[0-9a-f]{16}\\.(crt|key|ca)\\.pem$`));
-    const secrets = prepared.generation.files.find((f) => f.role === 'secrets')?.content ?? '';
+    // One SDS file per secret (real Envoy refuses a file with more than the one it subscribes to).
+    const secretFiles = prepared.generation.files.filter((f) => f.role === 'secrets');
+    assert.equal(secretFiles.length, 2);
     const listeners = prepared.generation.files.find((f) => f.role === 'listeners')?.content ?? '';
     for (const operatorFile of Object.values(tls)) {
       for (const f of prepared.generation.files)
@@ -207,23 +209,28 @@ describe('what Envoy is given', () => {
     await check();
 
     // mTLS: the CA turns on required client certificates, trusted from the agent's copy.
-    const sds = parse(secrets) as {
-      resources: {
-        name: string;
-        validation_context?: { trusted_ca: { filename: string } };
-        tls_certificate?: { certificate_chain: { filename: string }; private_key: { filename: string } };
-      }[];
-    };
-    const caSecret = sds.resources.find((r) => r.validation_context !== undefined);
+    const docs = secretFiles.map(
+      (f) =>
+        parse(f.content) as {
+          resources: {
+            name: string;
+            validation_context?: { trusted_ca: { filename: string } };
+            tls_certificate?: { certificate_chain: { filename: string }; private_key: { filename: string } };
+          }[];
+        },
+    );
+    for (const d of docs) assert.equal(d.resources.length, 1);
+    const all = docs.flatMap((d) => d.resources);
+    const caSecret = all.find((r) => r.validation_context !== undefined);
     assert.equal(caSecret?.validation_context?.trusted_ca.filename, byRole('.ca.pem'));
-    const certSecret = sds.resources.find((r) => r.tls_certificate !== undefined);
+    const certSecret = all.find((r) => r.tls_certificate !== undefined);
     assert.equal(certSecret?.tls_certificate?.private_key.filename, byRole('.key.pem'));
     assert.match(listeners, /require_client_certificate: true/);
     assert.match(listeners, /validation_context_sds_secret_config:/);
 
     // The rendered SDS and listener documents pass the strict schema check.
     const checker = getSchemaChecker();
-    assert.deepEqual(checker.checkDiscoveryResponse(sds), []);
+    for (const d of docs) assert.deepEqual(checker.checkDiscoveryResponse(d), []);
     assert.deepEqual(checker.checkDiscoveryResponse(parse(listeners)), []);
   });
 
