@@ -1,6 +1,7 @@
 // Small loopback backends for the real-Envoy tests, and clients that talk to Envoy the way a user would.
 // Each backend answers with its id, counts the requests it served and records the health checks it saw.
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -251,5 +252,73 @@ export function requestOver(socket: tls.TLSSocket, path = '/'): Promise<Reply> {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** One HTTPS/1.1 request on a new TLS connection to 127.0.0.1:port; TLS options as for tls.connect. */
+export function httpsGet(port: number, options: tls.ConnectionOptions = {}): Promise<Reply & TlsFacts> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({
+      host: '127.0.0.1',
+      port,
+      path: '/',
+      agent: false,
+      servername: 'lb.example.test',
+      timeout: 10_000,
+      ...(options as https.RequestOptions),
+    });
+    req.on('response', (res) => {
+      const socket = res.socket as tls.TLSSocket;
+      const facts = { protocol: socket.getProtocol(), alpn: socket.alpnProtocol };
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, ...facts }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`request to :${port} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface TlsFacts {
+  readonly protocol: string | null;
+  readonly alpn: string | false | null;
+}
+
+/** One HTTP/2 request (ALPN h2) to 127.0.0.1:port. */
+export function h2Get(port: number, options: tls.ConnectionOptions = {}): Promise<Reply & TlsFacts> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`https://127.0.0.1:${port}`, {
+      servername: 'lb.example.test',
+      ...(options as http2.SecureClientSessionOptions),
+    });
+    const fail = (err: Error) => {
+      session.destroy();
+      reject(err);
+    };
+    session.on('error', fail);
+    const stream = session.request({ ':path': '/' });
+    let status = 0;
+    let headers: http.IncomingHttpHeaders = {};
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('response', (h) => {
+      status = Number(h[':status']);
+      headers = h as http.IncomingHttpHeaders;
+    });
+    stream.on('data', (d: string) => {
+      body += d;
+    });
+    stream.on('error', fail);
+    stream.on('end', () => {
+      const socket = session.socket as tls.TLSSocket;
+      const facts = { protocol: socket.getProtocol(), alpn: socket.alpnProtocol };
+      session.close();
+      resolve({ status, body, headers, ...facts });
+    });
+    stream.end();
   });
 }
