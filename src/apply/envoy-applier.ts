@@ -5,12 +5,7 @@ import type { FileOwner } from '../util/atomic.ts';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
-import {
-  type AdminClient,
-  createAdminClient,
-  type DynamicVersions,
-  dynamicVersions,
-} from '../envoy/admin/client.ts';
+import { type AdminClient, acceptedVersions, createAdminClient } from '../envoy/admin/client.ts';
 import { xdsFilePaths } from '../envoy/build/names.ts';
 import {
   type EnvoyStatus,
@@ -65,7 +60,7 @@ export class EnvoyApplier extends FileApplier {
     this.#o = options;
     const e = options.config.envoy;
     this.strategy = e.applyStrategy;
-    // A full /config_dump grows with the clusters and listeners: a larger cap than the client's default.
+    // Verification reads stats; the cap is for the occasional full /config_dump (it grows with the config).
     this.#admin = createAdminClient({
       ...e.adminAddress,
       allowNonLoopback: e.allowNonLoopbackAdmin,
@@ -161,18 +156,9 @@ export class EnvoyApplier extends FileApplier {
       !(await this.supervisor.servingRunning()) ||
       (await readIfExists(configFile.path)) !== configFile.content;
     let baseline: Map<string, number> | undefined;
-    let before: DynamicVersions = {};
-    let listenersUnchanged = false;
     if (!restart) {
       try {
         baseline = await this.#admin.statsFiltered(STAT_FILTER);
-        before = dynamicVersions(await this.#admin.configDump());
-        const listeners = generation.files.find((f) => f.path === xdsFilePaths(this.#o.config).listeners);
-        const live = await readIfExists(xdsFilePaths(this.#o.config).listeners);
-        listenersUnchanged =
-          listeners !== undefined &&
-          live !== undefined &&
-          withoutVersion(live) === withoutVersion(listeners.content);
       } catch (err) {
         return {
           ok: false,
@@ -187,7 +173,7 @@ export class EnvoyApplier extends FileApplier {
     try {
       replaced = await this.install(generation.files);
     } catch (err) {
-      return this.#fail('apply', errorMessage(err), restart, undefined, before);
+      return this.#fail('apply', errorMessage(err), restart);
     }
     hook?.('after-install');
 
@@ -197,13 +183,8 @@ export class EnvoyApplier extends FileApplier {
       if (!started.ok) return this.#fail(started.stage, started.error, true, started.epoch);
       epoch = started.epoch;
     } else {
-      const verified = await this.#verifyDynamic(
-        generation,
-        replaced,
-        baseline ?? new Map(),
-        listenersUnchanged,
-      );
-      if (verified !== undefined) return this.#fail('verify', verified, false, undefined, before);
+      const verified = await this.#verifyDynamic(generation, replaced, baseline ?? new Map());
+      if (verified !== undefined) return this.#fail('verify', verified, false);
       epoch = this.supervisor.state.serving?.epoch;
       await this.supervisor.noteDynamicHash(generation.hash);
     }
@@ -227,15 +208,12 @@ export class EnvoyApplier extends FileApplier {
 
   /**
    * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected did not)
-   * and /config_dump carries the new version_info. Real Envoy (1.40) leaves the listeners' version_info as it was
-   * when a new listeners file holds the same listeners (only the version differs; LDS applies nothing), so the
-   * listeners' version is not waited for then. Returns the failure, or undefined when verified.
+   * and the accepted version (version_text) is the new one. Returns the failure, or undefined when verified.
    */
   async #verifyDynamic(
     generation: Generation,
     replaced: readonly string[],
     baseline: ReadonlyMap<string, number>,
-    listenersUnchanged: boolean,
   ): Promise<string | undefined> {
     const e = this.#o.config.envoy;
     const paths = xdsFilePaths(this.#o.config);
@@ -257,13 +235,10 @@ export class EnvoyApplier extends FileApplier {
           const name = `${KINDS[kind].stat}.update_success`;
           return (stats.get(name) ?? 0) > (baseline.get(name) ?? 0);
         });
-        const versions = dynamicVersions(await this.#admin.configDump());
-        const current = kinds.every(
-          (kind) =>
-            versions[KINDS[kind].dump] === generation.hash || (kind === 'listeners' && listenersUnchanged),
-        );
+        const versions = await acceptedVersions(this.#admin);
+        const current = kinds.every((kind) => versions[KINDS[kind].dump] === generation.hash);
         if (advanced && current) return undefined;
-        last = `update_success advanced: ${advanced}; config_dump versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
+        last = `update_success advanced: ${advanced}; accepted versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }
@@ -272,20 +247,12 @@ export class EnvoyApplier extends FileApplier {
     return `Envoy did not confirm the update within ${e.verifyTimeoutMs} ms (${last})`;
   }
 
-  /** Files back; then make sure the previous configuration is what serves (`before`: the versions live before). */
-  async #fail(
-    stage: string,
-    error: string,
-    restarted: boolean,
-    epoch?: number,
-    before: DynamicVersions = {},
-  ): Promise<ApplyOutcome> {
+  /** Files back; then make sure the previous configuration is what serves. */
+  async #fail(stage: string, error: string, restarted: boolean, epoch?: number): Promise<ApplyOutcome> {
     const files = await this.restore();
     let result: { restored: boolean; restoreError?: string } = files;
     if (files.restored && this.applied !== undefined) {
-      result = restarted
-        ? await this.#ensureServing()
-        : await this.#confirmDynamic(this.applied.hash, before.listeners);
+      result = restarted ? await this.#ensureServing() : await this.#confirmDynamic(this.applied.hash);
     }
     if (!result.restored && this.applied !== undefined) {
       this.#restoreFailed = `${stage}: ${error}; restore: ${result.restoreError ?? 'unknown'}`;
@@ -306,21 +273,15 @@ export class EnvoyApplier extends FileApplier {
     return started.ok ? { restored: true } : { restored: false, restoreError: started.error };
   }
 
-  /** `listenersBefore`: an unchanged listener set keeps the version it had (see #verifyDynamic). */
-  async #confirmDynamic(
-    hash: string,
-    listenersBefore: string | undefined,
-  ): Promise<{ restored: boolean; restoreError?: string }> {
+  async #confirmDynamic(hash: string): Promise<{ restored: boolean; restoreError?: string }> {
     const e = this.#o.config.envoy;
     const deadline = Date.now() + e.verifyTimeoutMs;
     let last = '';
     while (Date.now() < deadline) {
       try {
-        const v = dynamicVersions(await this.#admin.configDump());
-        const listeners =
-          v.listeners === hash || (listenersBefore !== undefined && v.listeners === listenersBefore);
-        if (v.clusters === hash && listeners) return { restored: true };
-        last = `config_dump versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
+        const v = await acceptedVersions(this.#admin);
+        if (v.clusters === hash && v.listeners === hash) return { restored: true };
+        last = `accepted versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }
@@ -338,9 +299,6 @@ export class EnvoyApplier extends FileApplier {
     return this.strategy === 'hot_restart' ? paths.static : paths.bootstrap;
   }
 }
-
-/** A DiscoveryResponse file without its first line, `version_info: "<hash>"` (see build/files.ts). */
-const withoutVersion = (content: string): string => content.replace(/^version_info: .*\n/, '');
 
 const short = (hash: string | undefined): string => (hash === undefined ? 'none' : hash.slice(0, 12));
 
