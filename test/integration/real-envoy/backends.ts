@@ -1,5 +1,6 @@
 // Small loopback backends for the real-Envoy tests, and clients that talk to Envoy the way a user would.
 // Each backend answers with its id, counts the requests it served and records the health checks it saw.
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -13,7 +14,7 @@ export interface HealthProbe {
 }
 
 /** A loopback backend: answers with its id, counts what it served, records the health checks it saw. */
-export class Backend {
+export class Backend extends EventEmitter {
   /** Requests (or TCP connections) served, health checks excluded. */
   hits = 0;
   readonly probes: HealthProbe[] = [];
@@ -29,6 +30,7 @@ export class Backend {
     readonly id: string,
     private readonly server: net.Server,
   ) {
+    super();
     server.on('connection', (s) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
@@ -71,6 +73,7 @@ export class Backend {
       return;
     }
     this.hits++;
+    this.emit('hit');
     const answer = () => res.writeHead(200, { 'content-type': 'text/plain' }).end(this.id);
     if (this.hold === undefined) answer();
     else void this.hold.then(answer);

@@ -90,7 +90,11 @@ describe('real Envoy: https', () => {
       lbSpec(port, 'https', await two(httpBackend), { tls_config: tlsConfig({ max_version: 'TLSv1.3' }) }),
     );
     const trust = { ca: server.certPem };
-    const v12 = await httpsGet(agent.lbPort, { ...trust, maxVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] });
+    const v12 = await httpsGet(agent.lbPort, {
+      ...trust,
+      maxVersion: 'TLSv1.2',
+      ALPNProtocols: ['http/1.1'],
+    });
     assert.deepEqual([v12.status, v12.protocol, v12.alpn], [200, 'TLSv1.2', 'http/1.1']);
     assert.match(v12.body, /^(alpha|beta)$/);
     const v13 = await httpsGet(agent.lbPort, { ...trust, minVersion: 'TLSv1.3' });
@@ -116,7 +120,10 @@ describe('real Envoy: https', () => {
     assert.deepEqual([ok.status, ok.protocol, ok.alpn], [200, 'TLSv1.3', 'http/1.1']);
     assert.match(ok.body, /^(alpha|beta)$/);
     // Refused: no client certificate; a certificate from another CA; TLS 1.2.
-    await assert.rejects(httpsGet(agent.lbPort, trust), /certificate required|alert|socket hang up|ECONNRESET/);
+    await assert.rejects(
+      httpsGet(agent.lbPort, trust),
+      /certificate required|alert|socket hang up|ECONNRESET/,
+    );
     await assert.rejects(
       httpsGet(agent.lbPort, { ...trust, cert: strangerClient.certPem, key: strangerClient.keyPem }),
       /unknown ca|alert|socket hang up|ECONNRESET/,
