@@ -43,7 +43,11 @@ describe('vpsie-lb-envoy package', () => {
   });
 
   for (const arch of ARCHES) {
-    const wheel = () => pin.wheels[WHEEL_ARCH[arch]];
+    const wheel = () => {
+      const w = pin.wheels[WHEEL_ARCH[arch]];
+      assert.ok(w, `packaging/envoy.json pins a wheel for ${arch}`);
+      return w;
+    };
     const field = (name: string) => mustRun('dpkg-deb', ['--field', envoyDebPath(arch), name]).stdout.trim();
 
     it(`${arch}: control fields`, () => {
