@@ -1,6 +1,17 @@
 // Shared by the packaging tests: the repo root, a process runner, and the one (slow) build they all inspect.
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,11 +88,7 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/**
- * The artifacts (executables, agent and Envoy .debs for both architectures), built by scripts/build-all.mjs unless they are
- * already newer than every input: the compiled CLI, the packaging sources, the build scripts, the default config.
- */
-export function ensureArtifacts(): void {
+function artifactsFresh(): boolean {
   const outputs = [
     ...ARCHES.map(exePath),
     ...ARCHES.map((a) => debPath(a)),
@@ -100,8 +107,49 @@ export function ensureArtifacts(): void {
   ];
   const oldestOutput = Math.min(...outputs.map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0)));
   const newestInput = Math.max(...inputs.map((p) => newestMtime(join(ROOT, p))));
-  if (oldestOutput > newestInput) return;
-  mustRun(process.execPath, [join(ROOT, 'scripts', 'build-all.mjs')], { timeoutMs: 600_000 });
+  return oldestOutput > newestInput;
+}
+
+const sleepMs = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The artifacts (executables, agent and Envoy .debs for both architectures), built by scripts/build-all.mjs unless
+ * they are already newer than every input: the compiled CLI, the packaging sources, the build scripts, the pin, the
+ * default config. Several test files need them and run in parallel: one builds (a lock directory holding its pid),
+ * the others wait for it (bounded) and then find them fresh.
+ */
+export function ensureArtifacts(): void {
+  if (artifactsFresh()) return;
+  const lock = join(ROOT, '.cache', 'artifacts.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : 0);
+      if (holder > 0 && !alive(holder))
+        rmSync(lock, { recursive: true, force: true }); // a crashed build
+      else if (Date.now() > deadline) throw new Error(`${lock} held by pid ${holder} for 10 min`);
+      else sleepMs(500);
+    }
+  }
+  try {
+    if (!artifactsFresh())
+      mustRun(process.execPath, [join(ROOT, 'scripts', 'build-all.mjs')], { timeoutMs: 600_000 });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** e_machine from an ELF64 little-endian header (62 = x86-64, 183 = AArch64). */
