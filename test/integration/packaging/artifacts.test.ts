@@ -166,6 +166,20 @@ describe('Debian packages', () => {
     });
   }
 
+  it('apt (simulated, this Debian host) installs the pair from the files; the agent alone is refused', () => {
+    const sim = (...debs: string[]) =>
+      run('apt-get', ['install', '--simulate', '--no-install-recommends', ...debs], {
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    const both = sim(envoyDebPath('amd64'), debPath('amd64'));
+    assert.equal(both.status, 0, both.stdout + both.stderr);
+    assert.match(both.stdout, new RegExp(`^Inst vpsie-lb-envoy \\(${envoyDebVersion()} `, 'm'));
+    assert.match(both.stdout, /^Inst vpsie-lb-agent /m);
+    const alone = sim(debPath('amd64'));
+    assert.notEqual(alone.status, 0);
+    assert.match(alone.stdout + alone.stderr, /vpsie-lb-agent : Depends: vpsie-lb-envoy \(= [^)]+\)/);
+  });
+
   it('ships the executable and examples/agent.yaml byte for byte', () => {
     const x = join(tmp, 'extract');
     mustRun('dpkg-deb', ['-x', debPath('amd64'), x]);
