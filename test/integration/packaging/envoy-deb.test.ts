@@ -3,7 +3,17 @@
 // Installing it next to the agent in a throwaway root is in artifacts.test.ts.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -135,5 +145,36 @@ describe('vpsie-lb-envoy package', () => {
       .split('\n')
       .map((l) => l.split(/\s+/).slice(3, 5).join(' '));
     assert.deepEqual([...new Set(dates)], ['2023-11-14 22:13']);
+  });
+
+  it('refuses to package a cached binary that is not the pinned one, even with a matching stamp', () => {
+    // A copy of the build scripts (ROOT is where they are) with a forged cache: right size, right stamp, wrong bytes.
+    const repo = join(tmp, 'forged');
+    for (const f of [
+      'scripts/build-envoy-deb.mjs',
+      'scripts/deb-lib.mjs',
+      'scripts/ensure-envoy.mjs',
+      'packaging/envoy.json',
+      'packaging/debian/envoy-control.in',
+      'packaging/debian/envoy-copyright',
+    ]) {
+      mkdirSync(join(repo, f, '..'), { recursive: true });
+      copyFileSync(join(ROOT, f), join(repo, f));
+    }
+    const w = pin.wheels.x86_64;
+    assert.ok(w);
+    // ensure-envoy's cache layout: <version>/ for the host's architecture, <version>-<arch>/ for another.
+    const dir = process.arch === 'x64' ? pin.version : `${pin.version}-x86_64`;
+    const cached = join(repo, '.cache', 'envoy', dir, 'envoy');
+    mkdirSync(join(cached, '..'), { recursive: true });
+    writeFileSync(cached, '');
+    truncateSync(cached, w.binary_bytes); // sparse: the pinned size, all zeros
+    writeFileSync(`${cached}.stamp`, `${w.binary_sha256} ${w.binary_bytes}\n`);
+    const r = run(process.execPath, [join(repo, 'scripts', 'build-envoy-deb.mjs'), '--arch', 'amd64'], {
+      env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
+    });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`pins ${w.binary_sha256}`));
+    assert.ok(!existsSync(join(repo, 'dist')), 'no package written');
   });
 });
