@@ -16,7 +16,7 @@ echo "$ENVOY_SHA256  $root/usr/bin/envoy" | sha256sum --check --strict || {
   echo "install-envoy: /usr/bin/envoy is not the pinned Envoy $ENVOY_VERSION (SHA-256 $ENVOY_SHA256, packaging/envoy.json)" >&2
   exit 1
 }
-version=$("$root/usr/bin/envoy" --version)
+version=$("$root/usr/bin/envoy" --version) || { echo "install-envoy: /usr/bin/envoy --version failed" >&2; exit 1; }
 case "$version" in
   *"/$ENVOY_VERSION/"*) echo "$version" ;;
   *) echo "install-envoy: /usr/bin/envoy --version says '$version', not $ENVOY_VERSION" >&2; exit 1 ;;
