@@ -3,8 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import type { FileOwner } from '../util/atomic.ts';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
-import { type AdminClient, createAdminClient } from '../envoy/admin/client.ts';
+import { type AdminClient, acceptedVersions, createAdminClient } from '../envoy/admin/client.ts';
 import { xdsFilePaths } from '../envoy/build/names.ts';
 import {
   type EnvoyStatus,
@@ -14,13 +15,6 @@ import {
 } from '../envoy/process/supervisor.ts';
 import { errorMessage } from '../util/errors.ts';
 import { validateWithEnvoy } from './envoy-validate.ts';
-import {
-  confirmRestored,
-  type DynamicBaseline,
-  dynamicBaseline,
-  kindsReplaced,
-  verifyDynamic,
-} from './envoy-verify.ts';
 import { FileApplier } from './file-applier.ts';
 import type { ApplyOutcome, Generation } from './types.ts';
 
@@ -43,6 +37,15 @@ export interface EnvoyApplierStatus extends EnvoyStatus {
   readonly restoreFailed?: string;
 }
 
+// update_rejected: Envoy refused a resource; update_failure: it could not read the file into a response at all
+// (YAML, an unknown @type, a string where a number goes: shown on the real binary in validate-xds.test.ts).
+const STAT_FILTER = '^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_(success|rejected|failure)$';
+const KINDS = {
+  clusters: { stat: 'cluster_manager.cds', dump: 'clusters' },
+  listeners: { stat: 'listener_manager.lds', dump: 'listeners' },
+} as const;
+type Kind = keyof typeof KINDS;
+
 export class EnvoyApplier extends FileApplier {
   override readonly strategy: string;
   readonly supervisor: EnvoySupervisor;
@@ -59,7 +62,7 @@ export class EnvoyApplier extends FileApplier {
     this.#o = options;
     const e = options.config.envoy;
     this.strategy = e.applyStrategy;
-    // A full /config_dump grows with the clusters and listeners: a larger cap than the client's default.
+    // Verification reads stats; the cap is for the occasional full /config_dump (it grows with the config).
     this.#admin = createAdminClient({
       ...e.adminAddress,
       allowNonLoopback: e.allowNonLoopbackAdmin,
@@ -154,10 +157,10 @@ export class EnvoyApplier extends FileApplier {
       !this.supervisor.adminAvailable() ||
       !(await this.supervisor.servingRunning()) ||
       (await readIfExists(configFile.path)) !== configFile.content;
-    let baseline: DynamicBaseline | undefined;
+    let baseline: Map<string, number> | undefined;
     if (!restart) {
       try {
-        baseline = await dynamicBaseline(this.#admin, generation, xdsFilePaths(this.#o.config));
+        baseline = await this.#admin.statsFiltered(STAT_FILTER);
       } catch (err) {
         return {
           ok: false,
@@ -172,7 +175,7 @@ export class EnvoyApplier extends FileApplier {
     try {
       replaced = await this.install(generation.files);
     } catch (err) {
-      return this.#fail('apply', errorMessage(err), restart, undefined, baseline);
+      return this.#fail('apply', errorMessage(err), restart);
     }
     hook?.('after-install');
 
@@ -182,14 +185,8 @@ export class EnvoyApplier extends FileApplier {
       if (!started.ok) return this.#fail(started.stage, started.error, true, started.epoch);
       epoch = started.epoch;
     } else {
-      const verified = await verifyDynamic(
-        this.#admin,
-        generation.hash,
-        kindsReplaced(replaced, xdsFilePaths(this.#o.config)),
-        baseline ?? { stats: new Map(), versions: {}, changed: new Set() },
-        e.verifyTimeoutMs,
-      );
-      if (verified !== undefined) return this.#fail('verify', verified, false, undefined, baseline);
+      const verified = await this.#verifyDynamic(generation, replaced, baseline ?? new Map());
+      if (verified !== undefined) return this.#fail('verify', verified, false);
       epoch = this.supervisor.state.serving?.epoch;
       await this.supervisor.noteDynamicHash(generation.hash);
     }
@@ -211,25 +208,56 @@ export class EnvoyApplier extends FileApplier {
     return { ok: true, epoch };
   }
 
+  /**
+   * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected and
+   * update_failure did not)
+   * and the accepted version (version_text) is the new one. Returns the failure, or undefined when verified.
+   */
+  async #verifyDynamic(
+    generation: Generation,
+    replaced: readonly string[],
+    baseline: ReadonlyMap<string, number>,
+  ): Promise<string | undefined> {
+    const e = this.#o.config.envoy;
+    const paths = xdsFilePaths(this.#o.config);
+    const kinds: Kind[] = [];
+    if (replaced.includes(paths.clusters)) kinds.push('clusters');
+    if (replaced.includes(paths.listeners)) kinds.push('listeners');
+    const deadline = Date.now() + e.verifyTimeoutMs;
+    let last = 'no answer from admin';
+    while (Date.now() < deadline) {
+      try {
+        const stats = await this.#admin.statsFiltered(STAT_FILTER);
+        for (const kind of kinds) {
+          for (const refused of ['update_rejected', 'update_failure']) {
+            const name = `${KINDS[kind].stat}.${refused}`;
+            if ((stats.get(name) ?? 0) > (baseline.get(name) ?? 0)) {
+              return `Envoy rejected the ${kind} update (${name} ${baseline.get(name) ?? 0} → ${stats.get(name)})`;
+            }
+          }
+        }
+        const advanced = kinds.every((kind) => {
+          const name = `${KINDS[kind].stat}.update_success`;
+          return (stats.get(name) ?? 0) > (baseline.get(name) ?? 0);
+        });
+        const versions = await acceptedVersions(this.#admin);
+        const current = kinds.every((kind) => versions[KINDS[kind].dump] === generation.hash);
+        if (advanced && current) return undefined;
+        last = `update_success advanced: ${advanced}; accepted versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
+      } catch (err) {
+        last = errorMessage(err);
+      }
+      await sleep(100);
+    }
+    return `Envoy did not confirm the update within ${e.verifyTimeoutMs} ms (${last})`;
+  }
+
   /** Files back; then make sure the previous configuration is what serves. */
-  async #fail(
-    stage: string,
-    error: string,
-    restarted: boolean,
-    epoch?: number,
-    baseline?: DynamicBaseline,
-  ): Promise<ApplyOutcome> {
+  async #fail(stage: string, error: string, restarted: boolean, epoch?: number): Promise<ApplyOutcome> {
     const files = await this.restore();
     let result: { restored: boolean; restoreError?: string } = files;
     if (files.restored && this.applied !== undefined) {
-      result = restarted
-        ? await this.#ensureServing()
-        : await confirmRestored(
-            this.#admin,
-            this.applied.hash,
-            baseline?.versions,
-            this.#o.config.envoy.verifyTimeoutMs,
-          );
+      result = restarted ? await this.#ensureServing() : await this.#confirmDynamic(this.applied.hash);
     }
     if (!result.restored && this.applied !== undefined) {
       this.#restoreFailed = `${stage}: ${error}; restore: ${result.restoreError ?? 'unknown'}`;
@@ -250,12 +278,34 @@ export class EnvoyApplier extends FileApplier {
     return started.ok ? { restored: true } : { restored: false, restoreError: started.error };
   }
 
+  async #confirmDynamic(hash: string): Promise<{ restored: boolean; restoreError?: string }> {
+    const e = this.#o.config.envoy;
+    const deadline = Date.now() + e.verifyTimeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        const v = await acceptedVersions(this.#admin);
+        if (v.clusters === hash && v.listeners === hash) return { restored: true };
+        last = `accepted versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
+      } catch (err) {
+        last = errorMessage(err);
+      }
+      await sleep(100);
+    }
+    return {
+      restored: false,
+      restoreError: `Envoy did not take the restored files back within ${e.verifyTimeoutMs} ms (${last})`,
+    };
+  }
+
   /** The bootstrap Envoy runs: the dynamic one (files) or the fully static one. */
   #configFile(): string {
     const paths = xdsFilePaths(this.#o.config);
     return this.strategy === 'hot_restart' ? paths.static : paths.bootstrap;
   }
 }
+
+const short = (hash: string | undefined): string => (hash === undefined ? 'none' : hash.slice(0, 12));
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
