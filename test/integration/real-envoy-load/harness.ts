@@ -2,6 +2,7 @@
 // admin port, listener port and base id), loopback backends, and the agent's reconciler driven in-process.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseWith } from '../../../src/agent.ts';
 import { EnvoyApplier } from '../../../src/apply/envoy-applier.ts';
 import { TransactionLog } from '../../../src/apply/history.ts';
 import type { AgentConfig, ApplyStrategy } from '../../../src/config/types.ts';
@@ -9,11 +10,8 @@ import { type AdminClient, createAdminClient, dynamicVersions } from '../../../s
 import { LocalProcessHost, type ProcessHost } from '../../../src/envoy/process/host.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import { prepareGeneration } from '../../../src/pipeline.ts';
-import { type EventKind, type ParseOutcome, Reconciler } from '../../../src/reconcile/reconciler.ts';
+import { type EventKind, Reconciler } from '../../../src/reconcile/reconciler.ts';
 import { FileSpecSource } from '../../../src/source/file-source.ts';
-import { specContextFromConfig } from '../../../src/spec/context.ts';
-import type { Backend } from '../../../src/spec/types.ts';
-import { parseSpecText } from '../../../src/spec/validate.ts';
 import { httpSpec, tempAgentConfig } from '../../helpers/agent-config.ts';
 import { realEnvoyBinary } from '../../helpers/real-envoy.ts';
 import { eventually, freePort, type Recorded } from '../lifecycle/harness.ts';
@@ -59,6 +57,8 @@ export async function realEnv(options: RealEnvOptions = {}): Promise<RealEnv> {
   const { config, root } = await tempAgentConfig((c, r) => {
     const edited: AgentConfig = {
       ...c,
+      // The operator's exemption for the loopback backends these tests run (as examples/agent.local.yaml does).
+      addressPolicy: { ...c.addressPolicy, allowCidrs: ['127.0.0.0/8'] },
       envoy: {
         ...c.envoy,
         binaryPath: realEnvoyBinary(),
@@ -103,7 +103,7 @@ export async function realEnv(options: RealEnvOptions = {}): Promise<RealEnv> {
       });
       const reconciler = new Reconciler({
         source: new FileSpecSource(config.source.path ?? ''),
-        parse: loopbackParse(config),
+        parse: parseWith(config),
         prepare: (spec) =>
           prepareGeneration(
             spec,
@@ -118,38 +118,6 @@ export async function realEnv(options: RealEnvOptions = {}): Promise<RealEnv> {
       await reconciler.recover();
       return { reconciler, applier, history, host };
     },
-  };
-}
-
-/**
- * The agent's spec parser, letting loopback backends through: they stand in for the real backends of these tests.
- * The contract refuses 127.0.0.0/8 and the agent.yaml allow list could only narrow it, so each loopback address
- * is validated as a private stand-in (127.a.b.c as 10.a.b.c) and put back afterwards; every other rule applies unchanged.
- */
-export function loopbackParse(config: AgentConfig): (text: string) => ParseOutcome {
-  const ctx = specContextFromConfig(config);
-  return (text) => {
-    const doc = JSON.parse(text) as { backends?: { address?: unknown }[] };
-    const back = new Map<string, string>();
-    for (const b of doc.backends ?? []) {
-      if (typeof b.address === 'string' && b.address.startsWith('127.')) {
-        const standIn = b.address.replace(/^127\./, '10.');
-        back.set(standIn, b.address);
-        b.address = standIn;
-      }
-    }
-    const result = parseSpecText(JSON.stringify(doc), ctx);
-    if (!result.ok) return { ok: false, problems: result.problems, apiError: result.apiError };
-    const backends: Backend[] = result.value.backends.map((b) => ({
-      ...b,
-      address: back.get(b.address) ?? b.address,
-    }));
-    return {
-      ok: true,
-      spec: { ...result.value, backends },
-      warnings: result.warnings,
-      ignored: result.ignored,
-    };
   };
 }
 
