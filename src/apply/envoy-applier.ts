@@ -87,6 +87,7 @@ export class EnvoyApplier extends FileApplier {
       now: options.now,
       backoff: options.backoff,
       crashLoop: options.crashLoop,
+      restoreCommittedFiles: () => this.reinstallCommitted(),
     });
   }
 

@@ -200,8 +200,17 @@ export class Reconciler {
       return done({ result: 'failed', hash: generation.hash, error });
     }
 
-    const tx = await history.begin(generation.hash, previousHash, applier.strategy);
-    await history.update(tx.id, 'applying', { stage: 'apply' });
+    // No transaction without its record (crash consistency): a state directory that cannot be written (full disk)
+    // fails the reconcile here, before anything is touched.
+    let tx: Awaited<ReturnType<typeof history.begin>>;
+    try {
+      tx = await history.begin(generation.hash, previousHash, applier.strategy);
+      await history.update(tx.id, 'applying', { stage: 'apply' });
+    } catch (err) {
+      const error = `cannot record the transaction: ${errorMessage(err)}`;
+      logger.error({ hash: generation.hash, error }, 'configuration not applied');
+      return done({ result: 'failed', hash: generation.hash, error });
+    }
     let outcome: Awaited<ReturnType<Applier['apply']>>;
     try {
       outcome = await applier.apply(generation, tx.id);

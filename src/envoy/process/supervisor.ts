@@ -36,6 +36,11 @@ export interface SupervisorOptions {
   /** Extra environment for Envoy. */
   readonly env?: Readonly<Record<string, string>>;
   readonly hook?: StepHook;
+  /**
+   * Puts the committed configuration files back before a crash restart: a file corrupted or replaced on disk under
+   * a running Envoy is only refused by it (update_failure), but a fresh epoch would read it and not start.
+   */
+  readonly restoreCommittedFiles?: () => Promise<void>;
   readonly now?: () => Date;
   /** Crash restarts: first delay, doubling up to max. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
@@ -529,6 +534,11 @@ export class EnvoySupervisor {
       { epoch: 0, config: serving.configFile },
       'restarting Envoy from the last good configuration',
     );
+    try {
+      await this.#o.restoreCommittedFiles?.();
+    } catch (err) {
+      this.#o.logger.error({ error: errorMessage(err) }, 'cannot put the committed files back');
+    }
     const outcome = await this.#coldStart(serving.configFile, hash);
     if (!outcome.ok) {
       this.#o.logger.error({ error: outcome.error }, 'restarting Envoy failed');

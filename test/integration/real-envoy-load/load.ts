@@ -118,7 +118,7 @@ export function startLoad(o: LoadOptions): Load {
     ok: () => ok,
     failures: () => failures,
     async stop() {
-      running = false;
+      running = false; // idempotent: a test's cleanup may stop it again
       await Promise.all(loops);
       for (const a of agents) a.destroy();
       return { ok, failures, byBackend, connectionClose, keepAliveConnections };
