@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { xdsFilePaths } from '../../../src/envoy/build/names.ts';
-import { type Backend, httpBackends } from './backends.ts';
+import { httpBackends } from './backends.ts';
 import {
   type Agent,
   cleanupEnv,
   eventually,
   lbSpec,
-  type RealEnv,
   realEnv,
   serving,
   stats,
