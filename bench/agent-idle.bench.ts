@@ -59,6 +59,7 @@ async function run(n: number): Promise<string[][]> {
       `state_dir: ${join(root, 'state')}`,
       `tls: {cert_dir: ${join(root, 'certs')}}`,
       'address_policy: {allow_cidrs: [127.0.0.0/8]}',
+      ...(process.env.BENCH_AGENT_YAML === undefined ? [] : [process.env.BENCH_AGENT_YAML]),
       'logging: {level: info, format: json}',
       `server: {listen: 127.0.0.1:${await freePort()}}`,
       'envoy:',
@@ -144,7 +145,9 @@ async function run(n: number): Promise<string[][]> {
 
 const build = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'ignore' });
 if (build.status !== 0) throw new Error('npm run build failed: the idle bench measures dist/cli.js');
-const rows = [...(await run(1)), ...(await run(10_000))];
+const sizes = (process.env.BENCH_IDLE_SIZES ?? '1,10000').split(',').map(Number);
+const rows: string[][] = [];
+for (const n of sizes) rows.push(...(await run(n)));
 const head = ['backends', 'RSS MB', 'CPU %', 'vs target (1: 0.5 %, 60 MB; 10k: 1 %)'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 console.log(`\nd. agent (dist/cli.js) from /proc; Envoy not counted; shared machine: noisy`);
