@@ -1,6 +1,5 @@
 // A transaction against a running Envoy: validate → back up → install → (move files | hot restart) → verify →
 // commit, and on failure put the previous generation back while the old epoch keeps serving.
-import { readFile } from 'node:fs/promises';
 import type { FileOwner } from '../util/atomic.ts';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +51,8 @@ export class EnvoyApplier extends FileApplier {
   readonly #o: EnvoyApplierOptions;
   readonly #admin: AdminClient;
   #restoreFailed: string | undefined;
+  /** Envoy runs an interrupted transaction's configuration: nothing counts as committed until the next apply. */
+  #uncommitted = false;
 
   constructor(options: EnvoyApplierOptions) {
     super({
@@ -91,6 +92,10 @@ export class EnvoyApplier extends FileApplier {
     });
   }
 
+  override committedHash(): string | undefined {
+    return this.#uncommitted ? undefined : super.committedHash();
+  }
+
   /** What /status and /readyz show about Envoy. */
   envoyStatus(): EnvoyApplierStatus {
     return {
@@ -107,9 +112,10 @@ export class EnvoyApplier extends FileApplier {
     await this.supervisor.exclusive(async () => {
       await super.recover();
       const committed = this.applied;
-      await this.supervisor.recover(
+      const recovered = await this.supervisor.recover(
         committed === undefined ? undefined : { hash: committed.hash, configFile: this.#configFile() },
       );
+      this.#uncommitted = recovered === 'uncommitted';
     });
   }
 
@@ -157,7 +163,7 @@ export class EnvoyApplier extends FileApplier {
       this.supervisor.identityChanged() ||
       !this.supervisor.adminAvailable() ||
       !(await this.supervisor.servingRunning()) ||
-      (await readIfExists(configFile.path)) !== configFile.content;
+      !this.supervisor.runsBootstrap(configFile.content);
     let baseline: Map<string, number> | undefined;
     if (!restart) {
       try {
@@ -205,6 +211,7 @@ export class EnvoyApplier extends FileApplier {
       };
     }
     this.#restoreFailed = undefined;
+    this.#uncommitted = false;
     logger.debug({ hash: generation.hash, epoch, restart }, 'transaction committed');
     return { ok: true, epoch };
   }
@@ -307,11 +314,3 @@ export class EnvoyApplier extends FileApplier {
 }
 
 const short = (hash: string | undefined): string => (hash === undefined ? 'none' : hash.slice(0, 12));
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}

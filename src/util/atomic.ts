@@ -43,7 +43,11 @@ export async function writeFileAtomic(
   }
 }
 
-async function writeAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+async function writeAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

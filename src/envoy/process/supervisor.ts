@@ -162,6 +162,11 @@ export class EnvoySupervisor {
     };
   }
 
+  /** True when the serving epoch was started with exactly this bootstrap content (no hot restart needed for it). */
+  runsBootstrap(content: string): boolean {
+    return this.#state.serving?.bootstrapSha === sha256(content);
+  }
+
   /** The dynamic strategy moved new files into place and Envoy confirmed them: the serving epoch runs `hash`. */
   async noteDynamicHash(hash: string): Promise<void> {
     this.#state = { ...this.#state, hash };
@@ -216,7 +221,9 @@ export class EnvoySupervisor {
    * host's process list, admin /server_info) and adopt it untouched when it runs the committed bootstrap; restart
    * it otherwise; start Envoy when nothing runs. Without a committed configuration, stray Envoys are stopped.
    */
-  async recover(committed: { hash: string; configFile: string } | undefined): Promise<void> {
+  async recover(
+    committed: { hash: string; configFile: string } | undefined,
+  ): Promise<'none' | 'adopted' | 'uncommitted' | 'restarted'> {
     const saved = await readEnvoyState(this.#o.stateDir);
     if (saved !== undefined) this.#state = saved;
     await this.#settlePending();
@@ -230,9 +237,28 @@ export class EnvoySupervisor {
         );
         await this.#stopAll();
       }
-      return;
+      return 'none';
     }
     const bootstrapSha = sha256(await readFile(committed.configFile, 'utf8'));
+    const serving = this.#state.serving;
+    if (
+      !this.identityChanged() &&
+      (await this.servingRunning()) &&
+      serving !== undefined &&
+      serving.configFile === committed.configFile &&
+      serving.bootstrapSha !== bootstrapSha &&
+      this.#state.hash !== committed.hash
+    ) {
+      // An epoch started by a transaction the agent did not live to commit (killed after the spawn or after LIVE).
+      // Restarting it onto the committed bootstrap now, then again for the spec, would cost two epochs (two drains
+      // of every open connection); it keeps serving and the next reconcile takes it to the spec.
+      this.#o.logger.warn(
+        { epoch: serving.epoch, pid: serving.pid, running: this.#state.hash?.slice(0, 12) ?? null },
+        'Envoy runs the configuration of an interrupted transaction: kept serving until the next reconcile',
+      );
+      await this.#writePidFile();
+      return 'uncommitted';
+    }
     if (
       !this.identityChanged() &&
       (await this.servingRunning()) &&
@@ -246,7 +272,7 @@ export class EnvoySupervisor {
       this.#state = { ...this.#state, hash: committed.hash };
       await this.#persist();
       await this.#writePidFile();
-      return;
+      return 'adopted';
     }
     this.#o.logger.warn(
       { committed: committed.hash.slice(0, 12), running: this.#state.hash?.slice(0, 12) ?? null },
@@ -263,6 +289,7 @@ export class EnvoySupervisor {
         },
       );
     }
+    return 'restarted';
   }
 
   /** Agent exit with stop_on_exit: drain gracefully, then stop every epoch. */

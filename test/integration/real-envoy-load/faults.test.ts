@@ -11,16 +11,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { xdsFilePaths } from '../../../src/envoy/build/names.ts';
 import { httpBackends } from './backends.ts';
-import {
-  type Agent,
-  cleanupEnv,
-  eventually,
-  lbSpec,
-  realEnv,
-  serving,
-  stats,
-  versions,
-} from './harness.ts';
+import { type Agent, cleanupEnv, eventually, lbSpec, realEnv, serving, stats, versions } from './harness.ts';
 import { moreRequests, startLoad } from './load.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
