@@ -65,7 +65,19 @@ export function adminClusterHostSource(
   opts: AdminSourceOptions = {},
 ): ClusterHostSource {
   const client = clientOf(admin, opts);
-  return { hosts: async () => clusterHosts(await client.clusters(), clusterName) };
+  // The cluster's membership gauges move whenever a host's routing health does; the failure counters move while
+  // any host fails its checks, which no host becomes unhealthy (or healthy again) without. All healthy: nothing moves.
+  const gauges = `^cluster\\.${clusterName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(membership_(healthy|degraded|excluded|total)|health_check\\.(failure|network_failure)|outlier_detection\\.(ejections_active|ejections_enforced_total))$`;
+  return {
+    hosts: async () => clusterHosts(await client.clusters(), clusterName),
+    fingerprint: async () => {
+      const stats = await client.statsFiltered(gauges);
+      return [...stats]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+    },
+  };
 }
 
 /** Only the families the metrics summary reads, so the document stays small. */

@@ -301,3 +301,50 @@ describe('clusterHosts', () => {
     assert.deepEqual(clusterHosts(cluster(host([])), 'lb-absent'), []);
   });
 });
+
+describe('BackendHealthReporter with a fingerprint', () => {
+  it('reads the hosts only when the fingerprint moves, the spec changes, or every 30th tick', async () => {
+    let fingerprint = 'a';
+    let reads = 0;
+    let healthy = true;
+    const source = {
+      fingerprint: async () => fingerprint,
+      hosts: async () => {
+        reads++;
+        return [{ address: '10.0.0.1', port: 80, healthy }];
+      },
+    };
+    let spec = specWith([backend('be-1', '10.0.0.1', 80)]);
+    const api = new RecordingApi();
+    const reporter = new BackendHealthReporter({ source, api, spec: () => spec });
+    await reporter.tick();
+    assert.deepEqual(api.take(), [['be-1', 'healthy']]);
+    for (let i = 0; i < 29; i++) await reporter.tick();
+    assert.equal(reads, 1, '29 idle ticks read no hosts');
+    await reporter.tick();
+    assert.equal(reads, 2, 'the 30th reads them anyway');
+    healthy = false;
+    fingerprint = 'b';
+    await reporter.tick();
+    assert.equal(reads, 3);
+    assert.deepEqual(api.take(), [['be-1', 'unhealthy']]);
+    spec = specWith([backend('be-1', '10.0.0.1', 80), backend('be-2', '10.0.0.1', 80, { enabled: false })]);
+    await reporter.tick();
+    assert.equal(reads, 4, 'a new spec is read at once');
+  });
+
+  it('the admin source fingerprint follows the cluster membership gauges of a fake Envoy', async () => {
+    const admin = await startFakeAdmin();
+    try {
+      admin.clusters.set(CLUSTER, [{ address: '10.0.0.1', port: 80 }]);
+      const source = adminClusterHostSource({ host: '127.0.0.1', port: admin.port }, CLUSTER);
+      const before = await source.fingerprint?.();
+      assert.match(before ?? '', /membership_healthy=1/);
+      const first = admin.clusters.get(CLUSTER)?.[0];
+      if (first) first.failedActiveHc = true;
+      assert.notEqual(await source.fingerprint?.(), before);
+    } finally {
+      await admin.close();
+    }
+  });
+});
