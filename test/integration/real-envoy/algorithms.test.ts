@@ -4,11 +4,21 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { type Backend, closeAll, get, httpBackend, type Reply, tally } from './backends.ts';
+import {
+  type Backend,
+  closeAll,
+  get,
+  httpBackend,
+  type Reply,
+  tally,
+  tcpBackend,
+  tcpHello,
+} from './backends.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
 let agent: RealAgent;
 let bs: Backend[];
+const tcpBackends: Backend[] = [];
 const apply = async (algorithm: string, weights: (number | undefined)[] = []) => {
   const previous = (await agent.status()).applied_hash;
   await agent.writeSpec(
@@ -36,7 +46,7 @@ before(async () => {
 });
 after(async () => {
   await agent?.stop();
-  await closeAll(bs ?? []);
+  await closeAll([...(bs ?? []), ...tcpBackends]);
 });
 
 describe('real Envoy: load-balancing algorithms', () => {
@@ -88,6 +98,35 @@ describe('real Envoy: load-balancing algorithms', () => {
     assert.ok(new Set(chosen.values()).size >= 2, `12 sources, one backend: ${JSON.stringify([...chosen])}`);
   });
 
+  it('tcp ring_hash keeps each source address on one backend', async (t) => {
+    const tcp = [await tcpBackend('t-one'), await tcpBackend('t-two'), await tcpBackend('t-three')];
+    tcpBackends.push(...tcp);
+    const previous = (await agent.status()).applied_hash;
+    await agent.writeSpec(
+      lbSpec(
+        agent.lbPort,
+        'tcp',
+        tcp.map((b, i) => ({ id: `t${i + 1}`, port: b.port })),
+        { algorithm: 'ring_hash' },
+      ),
+    );
+    await agent.waitApplied(previous);
+    const chosen = new Map<string, string>();
+    for (let i = 2; i < 14; i++) {
+      const localAddress = `127.0.0.${i}`;
+      const seen = new Set<string>();
+      for (let k = 0; k < 3; k++) {
+        const { id, socket } = await tcpHello(agent.lbPort, { localAddress });
+        socket.destroy();
+        seen.add(id);
+      }
+      assert.equal(seen.size, 1, `${localAddress} went to ${[...seen]}`);
+      chosen.set(localAddress, [...seen][0] ?? '');
+    }
+    t.diagnostic(`tcp ring_hash: ${JSON.stringify(Object.fromEntries(chosen))}`);
+    assert.ok(new Set(chosen.values()).size >= 2, JSON.stringify([...chosen]));
+  });
+
   it('least_request sends most requests to idle backends while one is held busy', async (t) => {
     await apply('least_request');
     const busy = bs[0]!;
@@ -120,9 +159,8 @@ describe('real Envoy: load-balancing algorithms', () => {
     // Envoy picks the less loaded of two random choices: the busy one only when drawn twice (1 in 9 here, 1 in 3
     // under random or round robin). 25% of 90 is more than 4 standard deviations above the expected 10.
     assert.ok(held.length < n / 4, `the busy backend took ${held.length} of ${n}`);
-    assert.ok(
-      (answered.get('two') ?? 0) > 0 && (answered.get('three') ?? 0) > 0,
-      JSON.stringify([...answered]),
-    );
+    // Every other request was answered by one of the two idle backends, both of them used.
+    assert.deepEqual([...answered.keys()].sort(), ['three', 'two'], JSON.stringify([...answered]));
+    assert.equal(held.length + (answered.get('two') ?? 0) + (answered.get('three') ?? 0), n);
   });
 });

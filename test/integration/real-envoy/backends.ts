@@ -168,9 +168,12 @@ export async function tally(
 }
 
 /** A TCP connection to Envoy; resolves with the first line the backend wrote (its id). */
-export function tcpHello(port: number): Promise<{ id: string; socket: net.Socket }> {
+export function tcpHello(
+  port: number,
+  options: { localAddress?: string } = {},
+): Promise<{ id: string; socket: net.Socket }> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
     let text = '';
     const timer = setTimeout(() => {
       socket.destroy();

@@ -85,6 +85,28 @@ describe('real Envoy: connection limits', () => {
     third.socket.destroy();
   });
 
+  it('spec max_connections on http: with one connection open, a request on a second connection fails unanswered', async (t) => {
+    const b = await httpBackend('alpha');
+    backends.push(b);
+    const agent = await startRealAgent((port) =>
+      lbSpec(port, 'http', [{ id: 'b1', port: b.port }], { max_connections: 1 }),
+    );
+    agents.push(agent);
+    const open = await connect(agent.lbPort);
+    const failed = await get(agent.lbPort).then(
+      (r) => `answered ${r.status}`,
+      (err: NodeJS.ErrnoException) => err.code ?? err.message,
+    );
+    t.diagnostic(`second connection's request: ${failed}`);
+    assert.ok(['ECONNRESET', 'socket hang up'].includes(failed), failed);
+    assert.equal(b.hits, 0);
+    open.destroy();
+    const r = await waitFor('a request once the first connection is gone', 20_000, () =>
+      get(agent.lbPort).catch(() => undefined),
+    );
+    assert.deepEqual([r.status, r.body], [200, 'alpha']);
+  });
+
   it('envoy.max_connections: 3 connections in all; the fourth is closed unanswered; the admin API still answers', async (t) => {
     const b = await httpBackend('alpha');
     backends.push(b);
