@@ -29,7 +29,7 @@ export interface XdsFilePaths {
   readonly listeners: string;
   readonly clusters: string;
   readonly secrets: string;
-  /** The client CA secret. Envoy's file-based SDS takes exactly one secret per file, so each has its own. */
+  /** The client CA's SDS secret (mTLS): a file of its own, since an SDS response holds exactly one secret. */
   readonly caSecrets: string;
 }
 

@@ -11,7 +11,7 @@ import { formatProblem } from '../../../src/util/result.ts';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../../golden/', import.meta.url));
 
-/** The documents each case pins, by file name; the secrets files exist only when the case renders them. */
+/** The documents each case pins, by file name; `secrets*.yaml` exist only when the case renders those secrets. */
 export const OUTPUTS = [
   'bootstrap.yaml',
   'listeners.yaml',
