@@ -35,7 +35,7 @@ const two = async (make: (id: string) => Promise<Backend>) => {
 };
 
 describe('real Envoy: http and tcp', () => {
-  it('http: each request is answered by a backend, 200 with its body; an unknown-backend LB answers 503', async () => {
+  it('http: each request is answered by a backend, 200 with its body; a backend nobody listens on gets a 503 from Envoy', async () => {
     const agent = await start(async (port) => lbSpec(port, 'http', await two(httpBackend)));
     assert.deepEqual(Object.fromEntries(await tally(agent.lbPort, 10)), { alpha: 5, beta: 5 });
     const r = await get(agent.lbPort, { path: '/some/path?q=1' });
