@@ -170,7 +170,7 @@ export async function tally(
 /** A TCP connection to Envoy; resolves with the first line the backend wrote (its id). */
 export function tcpHello(
   port: number,
-  options: { localAddress?: string } = {},
+  options: { localAddress?: string; timeoutMs?: number } = {},
 ): Promise<{ id: string; socket: net.Socket }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
@@ -178,7 +178,7 @@ export function tcpHello(
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`no greeting through :${port}`));
-    }, 10_000);
+    }, options.timeoutMs ?? 10_000);
     socket.setEncoding('utf8');
     socket.on('data', function onData(d: string) {
       text += d;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type IssuedCert, makeCert } from '../../helpers/certs.ts';
+import { freePort, waitFor } from '../../helpers/cli-process.ts';
 import {
   type Backend,
   closeAll,
@@ -44,10 +45,14 @@ describe('real Envoy: http and tcp', () => {
 
     // A backend port nothing listens on: Envoy answers 503 itself (what a user sees when the backend is down).
     const previous = (await agent.status()).applied_hash;
-    await agent.writeSpec(lbSpec(agent.lbPort, 'http', [{ id: 'gone', port: 1 }]));
+    // (A port just found free, not a "well-known unused" one: other tests' processes listen anywhere, even on 1.)
+    await agent.writeSpec(lbSpec(agent.lbPort, 'http', [{ id: 'gone', port: await freePort() }]));
     await agent.waitApplied(previous);
-    const down = await get(agent.lbPort);
-    assert.equal(down.status, 503);
+    // Committed means Envoy's main thread took the cluster; its worker follows a moment later (seen under load).
+    const down = await waitFor('503 from the new cluster', 20_000, async () => {
+      const r = await get(agent.lbPort);
+      return r.status === 503 ? r : undefined;
+    });
     assert.match(down.body, /upstream connect error|no healthy upstream/);
   });
 
