@@ -74,7 +74,7 @@ export async function envoyPidsOf(baseId: number): Promise<number[]> {
 export function lbSpec(
   port: number,
   protocol: 'http' | 'https' | 'tcp',
-  backends: readonly { id: string; port: number; address?: string; weight?: number }[],
+  backends: readonly { id: string; port: number; address?: string; weight?: number; enabled?: boolean }[],
   patch: Partial<Record<string, unknown>> = {},
 ): Record<string, unknown> {
   return {
@@ -88,6 +88,7 @@ export function lbSpec(
       address: b.address ?? '127.0.0.1',
       port: b.port,
       ...(b.weight === undefined ? {} : { weight: b.weight }),
+      ...(b.enabled === undefined ? {} : { enabled: b.enabled }),
     })),
     ...patch,
   };
