@@ -27,10 +27,13 @@ export interface RealAgentOptions {
   readonly apiKey?: string;
   /** vpsie.health_interval in seconds: how often backend health is read from Envoy and reported. */
   readonly healthIntervalS?: number;
+  /** envoy.stop_on_exit (default true here): false leaves Envoy serving when the agent stops, as in production. */
+  readonly stopOnExit?: boolean;
 }
 
 export interface RealAgent {
   readonly root: string;
+  /** The config of the agent now running (restart may change it). */
   readonly config: AgentConfig;
   /** The load balancer's listener port (Envoy binds 0.0.0.0; tests connect to 127.0.0.1 only). */
   readonly lbPort: number;
@@ -46,6 +49,8 @@ export interface RealAgent {
   waitApplied(previous?: string | null, timeoutMs?: number): Promise<string>;
   /** Envoy's stdout/stderr, for failure messages. */
   envoyLog(): Promise<string>;
+  /** Stops the agent and starts it again with an agent.yaml written from `options` (same ports, base id, state). */
+  restart(options: RealAgentOptions): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -110,50 +115,56 @@ export async function startRealAgent(
   const baseId = nextBaseId++;
   const api = options.api;
   if (api !== undefined) await writeFile(join(root, 'api-key'), `${options.apiKey}\n`, { mode: 0o600 });
+  const wrapper = await envoyWrapper(root);
   // The agent's config as an operator writes it (agent.yaml), loaded by the agent's own loader.
-  const yaml = [
-    ...(api === undefined
-      ? [`source: {type: file, path: ${specPath}}`]
-      : [
-          'source: {type: vpsie}',
-          'vpsie:',
-          `  api_url: ${api.httpUrl}`,
-          `  api_key_file: ${join(root, 'api-key')}`,
-          '  loadbalancer_id: lb-real',
-          '  allow_insecure_api: true',
-        ]),
-    ...(api === undefined ? ['vpsie:'] : []),
-    '  poll_interval: 1h',
-    `  health_interval: ${options.healthIntervalS ?? 1}s`,
-    '  metrics_interval: 0s',
-    `state_dir: ${join(root, 'state')}`,
-    'envoy:',
-    `  config_path: ${join(root, 'envoy', 'dynamic')}`,
-    `  binary_path: ${await envoyWrapper(root)}`,
-    `  admin_address: 127.0.0.1:${adminPort}`,
-    `  pid_file: ${join(root, 'envoy.pid')}`,
-    `  base_id: ${baseId}`,
-    ...(options.maxConnections === undefined ? [] : [`  max_connections: ${options.maxConnections}`]),
-    '  drain_time: 1s',
-    '  parent_shutdown_time: 2s',
-    '  verify_timeout: 30s',
-    '  stop_on_exit: true',
-    `  launcher_socket: ${join(root, 'no-launcher.sock')}`,
-    `tls: {cert_dir: ${certDir}}`,
-    `server: {listen: 127.0.0.1:${agentPort}}`,
-    'logging: {level: error}',
-    // Operator-only: the tests' backends are Node servers on loopback.
-    'address_policy: {allow_cidrs: [127.0.0.0/8]}',
-    '',
-  ].join('\n');
-  const configFile = join(root, 'agent.yaml');
-  await writeFile(configFile, yaml);
-  const loaded = await loadAgentConfig(configFile);
-  if (!loaded.ok) {
+  const loadConfig = async (o: RealAgentOptions): Promise<AgentConfig> => {
+    const yaml = [
+      ...(api === undefined
+        ? [`source: {type: file, path: ${specPath}}`, 'vpsie:']
+        : [
+            'source: {type: vpsie}',
+            'vpsie:',
+            `  api_url: ${api.httpUrl}`,
+            `  api_key_file: ${join(root, 'api-key')}`,
+            '  loadbalancer_id: lb-real',
+            '  allow_insecure_api: true',
+          ]),
+      '  poll_interval: 1h',
+      `  health_interval: ${o.healthIntervalS ?? 1}s`,
+      '  metrics_interval: 0s',
+      `state_dir: ${join(root, 'state')}`,
+      'envoy:',
+      `  config_path: ${join(root, 'envoy', 'dynamic')}`,
+      `  binary_path: ${wrapper}`,
+      `  admin_address: 127.0.0.1:${adminPort}`,
+      `  pid_file: ${join(root, 'envoy.pid')}`,
+      `  base_id: ${baseId}`,
+      ...(o.maxConnections === undefined ? [] : [`  max_connections: ${o.maxConnections}`]),
+      '  drain_time: 1s',
+      '  parent_shutdown_time: 2s',
+      '  verify_timeout: 30s',
+      `  stop_on_exit: ${o.stopOnExit ?? true}`,
+      `  launcher_socket: ${join(root, 'no-launcher.sock')}`,
+      `tls: {cert_dir: ${certDir}}`,
+      `server: {listen: 127.0.0.1:${agentPort}}`,
+      'logging: {level: error}',
+      // Operator-only: the tests' backends are Node servers on loopback.
+      'address_policy: {allow_cidrs: [127.0.0.0/8]}',
+      '',
+    ].join('\n');
+    const configFile = join(root, 'agent.yaml');
+    await writeFile(configFile, yaml);
+    const loaded = await loadAgentConfig(configFile);
+    if (!loaded.ok) throw new Error(`agent.yaml: ${loaded.problems.map(formatProblem).join('; ')}`);
+    return loaded.value;
+  };
+  let config: AgentConfig;
+  try {
+    config = await loadConfig(options);
+  } catch (err) {
     await rm(root, { recursive: true, force: true });
-    throw new Error(`agent.yaml: ${loaded.problems.map(formatProblem).join('; ')}`);
+    throw err;
   }
-  const config = loaded.value;
   let handle: AgentHandle | undefined;
   const writeSpec = async (spec: Record<string, unknown>) => {
     if (api !== undefined) {
@@ -208,15 +219,25 @@ export async function startRealAgent(
   };
   const agent: RealAgent = {
     root,
-    config,
+    get config() {
+      return config;
+    },
     lbPort,
     certDir,
     admin: createAdminClient(config.envoy.adminAddress),
-    handle: started,
+    get handle() {
+      return started;
+    },
     writeSpec,
     status,
     waitApplied,
     envoyLog,
+    async restart(next: RealAgentOptions) {
+      await started.stop();
+      config = await loadConfig(next);
+      started = await startAgent(config, silentLogger, await defaultParts(config, silentLogger));
+      handle = started;
+    },
     async stop() {
       try {
         await started.stop();
