@@ -14,6 +14,7 @@ import {
   tally,
   tcpBackend,
   tcpHello,
+  tlsConnect,
 } from './backends.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
@@ -142,5 +143,22 @@ describe('real Envoy: https', () => {
     const h2 = await h2Get(agent.lbPort, withCert);
     assert.equal(h2.alpn, false);
     assert.equal(h2.status, 200);
+  });
+  it('TLS 1.2 only with one cipher suite: a client gets exactly that suite; TLS 1.3 and other suites are refused', async (t) => {
+    const agent = await start(async (port) =>
+      lbSpec(port, 'https', await two(httpBackend), {
+        tls_config: tlsConfig({ max_version: 'TLSv1.2', cipher_suites: ['ECDHE-ECDSA-AES256-GCM-SHA384'] }),
+      }),
+    );
+    const trust = { ca: server.certPem, ALPNProtocols: ['http/1.1'] };
+    const ok = await tlsConnect(agent.lbPort, trust);
+    const cipher = ok.socket.getCipher().name;
+    t.diagnostic(`negotiated ${ok.protocol} ${cipher}`);
+    assert.deepEqual([ok.protocol, cipher], ['TLSv1.2', 'ECDHE-ECDSA-AES256-GCM-SHA384']);
+    ok.socket.destroy();
+    const r = await httpsGet(agent.lbPort, trust);
+    assert.deepEqual([r.status, r.protocol], [200, 'TLSv1.2']);
+    await assert.rejects(tlsConnect(agent.lbPort, { ...trust, ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }));
+    await assert.rejects(tlsConnect(agent.lbPort, { ...trust, minVersion: 'TLSv1.3' }));
   });
 });
