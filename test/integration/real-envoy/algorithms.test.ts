@@ -22,8 +22,8 @@ const all: Backend[] = [];
 
 /**
  * Three (or `weights.length`) new backends named `<tag>-<n>` behind the LB with `algorithm`; resolves once a request
- * is answered by one of them. The agent commits when Envoy's main thread has accepted the cluster; its worker takes it
- * a moment later (under load, after the commit was reported), so the first answer from a new backend is the barrier.
+ * is answered by one of them. The agent commits once Envoy's main thread has accepted the cluster, which Envoy then
+ * posts to its worker asynchronously: the first answer from a new backend is the barrier before counting.
  */
 async function fresh(tag: string, algorithm: string, weights: (number | undefined)[] = [1, 1, 1]) {
   const bs: Backend[] = [];

@@ -49,7 +49,7 @@ describe('real Envoy: http and tcp', () => {
     // (A port just found free, not a "well-known unused" one: other tests' processes listen anywhere, even on 1.)
     await agent.writeSpec(lbSpec(agent.lbPort, 'http', [{ id: 'gone', port: await freePort() }]));
     await agent.waitApplied(previous);
-    // Committed means Envoy's main thread took the cluster; its worker follows a moment later (seen under load).
+    // Committed means Envoy's main thread took the cluster; it reaches the worker asynchronously, so poll briefly.
     const down = await waitFor('503 from the new cluster', 20_000, async () => {
       const r = await get(agent.lbPort);
       return r.status === 503 ? r : undefined;
