@@ -94,20 +94,23 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   const prometheusAdmin = createAdminClient({ ...adminAddress, timeoutMs: 5_000, allowNonLoopback });
   const hostSources = new Map<string, ReturnType<typeof adminClusterHostSource>>();
 
+  /** The host source of the current spec's cluster, or undefined before a spec (or without Envoy). */
+  const currentHostSource = (): ReturnType<typeof adminClusterHostSource> | undefined => {
+    const spec = reconciler.spec;
+    if (spec === undefined || deps.envoy === undefined) return undefined;
+    const cluster = names.cluster(spec.id);
+    let source = hostSources.get(cluster);
+    if (source === undefined) {
+      hostSources.clear();
+      source = adminClusterHostSource(admin, cluster);
+      hostSources.set(cluster, source);
+    }
+    return source;
+  };
   const backendHealth = new BackendHealthReporter({
     source: {
-      hosts: async () => {
-        const spec = reconciler.spec;
-        if (spec === undefined || deps.envoy === undefined) return [];
-        const cluster = names.cluster(spec.id);
-        let source = hostSources.get(cluster);
-        if (source === undefined) {
-          hostSources.clear();
-          source = adminClusterHostSource(admin, cluster);
-          hostSources.set(cluster, source);
-        }
-        return source.hosts();
-      },
+      hosts: async () => (await currentHostSource()?.hosts()) ?? [],
+      fingerprint: async () => (await currentHostSource()?.fingerprint?.()) ?? '',
     },
     api,
     spec: () => reconciler.spec,
