@@ -124,7 +124,7 @@ export function staticRouteConfigs(listeners: readonly Json[], lastUpdated: stri
         out.push({
           route_config: {
             '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-            ...v.route_config,
+            ...(asDumped('envoy.config.route.v3.RouteConfiguration', v.route_config) as Json),
           },
           last_updated: lastUpdated,
         });
