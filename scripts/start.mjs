@@ -11,11 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ensureEnvoy, EnvoyUnavailable } from './ensure-envoy.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// VPSIE_LB_START_ROOT: a folder with its own examples/ (and .run/), so the quick-start test runs a copy.
+const root = process.env.VPSIE_LB_START_ROOT ?? repo;
 const run = join(root, '.run');
 const config = join(root, 'examples/agent.local.yaml');
 const socket = join(run, 'launcher.sock');
-const cli = join(root, 'dist/cli.js');
+const cli = join(repo, 'dist/cli.js');
 const say = (line) => process.stderr.write(`npm start: ${line}\n`);
 
 mkdirSync(run, { recursive: true });
@@ -45,7 +47,8 @@ for (const b of spec.backends ?? []) {
   });
   servers.push(server);
 }
-if (servers.length > 0) say(`demo backends on ${servers.map((s) => `127.0.0.1:${s.address().port}`).join(', ')}`);
+if (servers.length > 0)
+  say(`demo backends on ${servers.map((s) => `127.0.0.1:${s.address().port}`).join(', ')}`);
 
 const children = [];
 const start = (name, args) => {
