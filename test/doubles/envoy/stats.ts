@@ -75,19 +75,32 @@ const sanitize = (s: string): string => s.replace(/[^a-zA-Z0-9_]/g, '_');
 const escapeLabel = (s: string): string =>
   s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-/** A small part of Envoy's tag extraction: `cluster.<name>.x` → `envoy_cluster_x{envoy_cluster_name="<name>"}`. */
+/**
+ * A small part of Envoy's tag extraction (compared in real-envoy/conformance.test.ts): `cluster.<name>.x` →
+ * `envoy_cluster_x{envoy_cluster_name="<name>"}`, likewise listeners (by address), HTTP connection managers and TCP
+ * proxies (by stat prefix) and SDS secrets; untagged metrics get `{}`, as Envoy prints them.
+ */
+const TAGS: readonly [RegExp, string, string][] = [
+  [/^cluster\.([^.]+)\.(.+)$/, 'cluster', 'envoy_cluster_name'],
+  [/^listener\.((?:\d+\.){3}\d+_\d+|\[[^\]]*\]_\d+)\.(.+)$/, 'listener', 'envoy_listener_address'],
+  [/^http\.([^.]+)\.(.+)$/, 'http', 'envoy_http_conn_manager_prefix'],
+  [/^tcp\.([^.]+)\.(.+)$/, 'tcp', 'envoy_tcp_prefix'],
+  [/^sds\.([^.]+)\.(.+)$/, 'sds', 'envoy_xds_resource_name'],
+];
 function promName(name: string): { metric: string; labels: string } {
-  const m = /^(cluster|listener|sds)\.([^.]+)\.(.+)$/.exec(name);
-  if (m !== null && m[1] !== undefined && m[2] !== undefined && m[3] !== undefined) {
-    const tag =
-      m[1] === 'cluster'
-        ? 'envoy_cluster_name'
-        : m[1] === 'listener'
-          ? 'envoy_listener_address'
-          : 'envoy_sds_name';
-    return { metric: `envoy_${m[1]}_${sanitize(m[3])}`, labels: `{${tag}="${escapeLabel(m[2])}"}` };
+  // `http.<prefix>.downstream_rq_5xx` → `envoy_http_downstream_rq_xx{envoy_response_code_class="5",…}`.
+  const xx = /^http\.([^.]+)\.downstream_rq_([1-5])xx$/.exec(name);
+  if (xx?.[1] !== undefined && xx[2] !== undefined) {
+    const labels = `{envoy_response_code_class="${xx[2]}",envoy_http_conn_manager_prefix="${escapeLabel(xx[1])}"}`;
+    return { metric: 'envoy_http_downstream_rq_xx', labels };
   }
-  return { metric: `envoy_${sanitize(name)}`, labels: '' };
+  for (const [re, kind, tag] of TAGS) {
+    const m = re.exec(name);
+    if (m?.[1] !== undefined && m[2] !== undefined) {
+      return { metric: `envoy_${kind}_${sanitize(m[2])}`, labels: `{${tag}="${escapeLabel(m[1])}"}` };
+    }
+  }
+  return { metric: `envoy_${sanitize(name)}`, labels: '{}' };
 }
 
 /**

@@ -192,3 +192,28 @@ describe('stats', () => {
     assert.equal(hrv.double.body.trim(), hrv.real.body.trim());
   });
 });
+
+test('/stats/prometheus: every metric of the double (name and label names) exists on the real Envoy', async () => {
+  const { real, double } = await both('/stats/prometheus');
+  // `name{label="v",…} value` → `name{label,…}`; Envoy prints `{}` for a metric without tags.
+  const series = (text: string): Set<string> =>
+    new Set(
+      text
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .map((l) => l.replace(/="(?:[^"\\]|\\.)*"/g, '').replace(/ \S+$/, '')),
+    );
+  const r = series(real.body);
+  const d = series(double.body);
+  assert.ok(d.size >= 20, `the double has ${d.size} series`);
+  assert.deepEqual(
+    [...d].filter((x) => !r.has(x)),
+    [],
+  );
+  for (const name of [
+    'envoy_cluster_manager_cds_update_rejected{}',
+    'envoy_sds_update_success{envoy_xds_resource_name}',
+  ]) {
+    assert.ok(r.has(name) && d.has(name), name);
+  }
+});
