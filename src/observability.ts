@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import type { TransactionLog } from './apply/history.ts';
 import type { Applier } from './apply/types.ts';
 import type { AgentConfig } from './config/types.ts';
-import { names } from './envoy/build/names.ts';
 import { BackendHealthReporter, type BackendHealthApi } from './health/backend-health.ts';
 import { adminClusterHostSource, adminStatsSource } from './health/envoy-sources.ts';
 import { LbStatusReporter, type LbStatusApi, lastApplyFailed } from './health/lb-status.ts';
@@ -93,12 +92,14 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       hosts: async () => {
         const spec = reconciler.spec;
         if (spec === undefined || deps.envoy === undefined) return [];
-        const cluster = names.cluster(spec.id);
-        let source = hostSources.get(cluster);
+        // Every pool's cluster, as the current model names them.
+        const clusters = spec.pools.map((p) => p.name);
+        const key = clusters.join('\n');
+        let source = hostSources.get(key);
         if (source === undefined) {
           hostSources.clear();
-          source = adminClusterHostSource(admin, cluster);
-          hostSources.set(cluster, source);
+          source = adminClusterHostSource(admin, () => clusters);
+          hostSources.set(key, source);
         }
         return source.hosts();
       },

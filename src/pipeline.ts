@@ -5,7 +5,8 @@ import { renderedFiles } from './envoy/build/files.ts';
 import { type RenderedConfig, renderEnvoyConfig } from './envoy/build/render.ts';
 import { getSchemaChecker } from './envoy/schema/index.ts';
 import type { PrepareOutcome } from './reconcile/reconciler.ts';
-import type { LoadBalancerSpec } from './spec/types.ts';
+import type { CertificateItem, LoadBalancerModel } from './model/types.ts';
+import type { TlsConfig } from './spec/types.ts';
 import { type CertificateInfo, checkTlsMaterial, type TlsMaterial } from './tls/check.ts';
 import { type AcceptedTlsFiles, explainPathProblems, inlineTlsSources } from './tls/sources.ts';
 import { readTlsSources, tlsSpecPaths, writeInlineCertificates } from './tls/store.ts';
@@ -23,13 +24,20 @@ export function schemaProblems(rendered: RenderedConfig): Problem[] {
     ...within('bootstrap.yaml', checker.checkBootstrap(rendered.bootstrap)),
     ...within('listeners.yaml', checker.checkDiscoveryResponse(rendered.listeners)),
     ...within('clusters.yaml', checker.checkDiscoveryResponse(rendered.clusters)),
+    ...rendered.routes.flatMap((r) => within(`routes/${r.name}`, checker.checkDiscoveryResponse(r.document))),
+    ...rendered.endpoints.flatMap((e) =>
+      within(`endpoints/${e.name}`, checker.checkDiscoveryResponse(e.document)),
+    ),
     ...(rendered.secrets ? within('secrets.yaml', checker.checkDiscoveryResponse(rendered.secrets)) : []),
   ];
 }
 
 export type PreparedGeneration = Extract<PrepareOutcome, { ok: true }> & {
   readonly rendered: RenderedConfig;
+  /** The first certificate (kept for single-certificate observers). */
   readonly certificate?: CertificateInfo;
+  /** Every certificate item, by its label (served host, or LB id). */
+  readonly certificates: readonly { readonly label: string; readonly info: CertificateInfo }[];
 };
 
 export interface PrepareOptions {
@@ -50,34 +58,29 @@ export interface PrepareOptions {
  * names the secret, not the files), which Envoy takes without a new epoch.
  */
 export async function prepareGeneration(
-  spec: LoadBalancerSpec,
+  spec: LoadBalancerModel,
   config: AgentConfig,
   now: Date,
   options: PrepareOptions = {},
 ): Promise<PreparedGeneration | Extract<PrepareOutcome, { ok: false }>> {
-  let certificate: CertificateInfo | undefined;
-  let renderable = spec;
-  let accept = (): void => undefined;
-  if (spec.tls !== undefined) {
-    const tls = spec.tls;
-    const paths = tlsSpecPaths(tls);
-    const rejected = (problems: readonly Problem[], material?: TlsMaterial) => ({
-      ok: false as const,
-      stage: 'tls',
-      problems: explainPathProblems(tls, paths, problems, material, options.acceptedTlsFiles),
-    });
-    const material = await readTlsSources(tls);
-    if (!material.ok) return rejected(material.problems);
-    const checked = checkTlsMaterial(material.value, now, paths);
-    if (checked.problems.length > 0) return rejected(checked.problems, material.value);
-    certificate = checked.info;
-    renderable = { ...spec, tls: inlineTlsSources(tls, material.value) };
-    accept = () => options.acceptedTlsFiles?.accept(tls, material.value);
-  }
+  // Each certificate item once: read → check → (rendered from the checked content, staged below).
+  const results = await Promise.all(spec.certificates.map((item) => checkItem(item, now, options)));
+  const problems: Problem[] = results.flatMap((r) => ('problems' in r ? r.problems : []));
+  if (problems.length > 0) return { ok: false, stage: 'tls', problems };
+  const accepted = results.flatMap((r) => ('material' in r ? [r] : []));
+  const certificates = accepted.flatMap((r) => (r.info === undefined ? [] : [{ label: r.item.label, info: r.info }]));
+  const certificate = certificates[0]?.info;
+  const byName = new Map(accepted.map((r) => [r.item.secretName, r.inlined]));
+  const renderable: LoadBalancerModel = {
+    ...spec,
+    certificates: spec.certificates.map((c) => ({ ...c, tls: byName.get(c.secretName) ?? c.tls })),
+  };
+  const accept = () =>
+    options.acceptedTlsFiles?.acceptAll(accepted.map((r) => ({ tls: r.item.tls, material: r.material })));
 
   const rendered = renderEnvoyConfig(renderable, config);
-  const problems = schemaProblems(rendered);
-  if (problems.length > 0) return { ok: false, stage: 'schema', problems };
+  const schema = schemaProblems(rendered);
+  if (schema.length > 0) return { ok: false, stage: 'schema', problems: schema };
 
   // Envoy reads certificates by file name, and so does `envoy --mode validate` (it loads the static secrets),
   // which runs before the applier installs anything. The files are content-addressed, so writing them now
@@ -90,7 +93,7 @@ export async function prepareGeneration(
     );
   } catch (err) {
     const problem = {
-      path: 'tls_config',
+      path: spec.certificates[0]?.path ?? 'tls_config',
       message: `could not write the certificate files: ${errorMessage(err)}`,
     };
     return { ok: false, stage: 'tls', problems: [problem] };
@@ -107,5 +110,32 @@ export async function prepareGeneration(
       return files;
     },
   };
-  return { ok: true, generation, rendered, ...(certificate ? { certificate } : {}) };
+  return { ok: true, generation, rendered, certificates, ...(certificate ? { certificate } : {}) };
+}
+
+type ItemCheck =
+  | { readonly problems: Problem[] }
+  | {
+      readonly item: CertificateItem;
+      readonly material: TlsMaterial;
+      readonly inlined: TlsConfig;
+      readonly info?: CertificateInfo;
+    };
+
+async function checkItem(item: CertificateItem, now: Date, options: PrepareOptions): Promise<ItemCheck> {
+  const tls = item.tls;
+  const paths = tlsSpecPaths(tls, item.path);
+  const rejected = (problems: readonly Problem[], material?: TlsMaterial) => ({
+    problems: explainPathProblems(tls, paths, problems, material, options.acceptedTlsFiles),
+  });
+  const material = await readTlsSources(tls, item.path);
+  if (!material.ok) return rejected(material.problems);
+  const checked = checkTlsMaterial(material.value, now, paths);
+  if (checked.problems.length > 0) return rejected(checked.problems, material.value);
+  return {
+    item,
+    material: material.value,
+    inlined: inlineTlsSources(tls, material.value),
+    ...(checked.info === undefined ? {} : { info: checked.info }),
+  };
 }

@@ -37,7 +37,15 @@ export interface EnvoyApplierStatus extends EnvoyStatus {
   readonly restoreFailed?: string;
 }
 
-const STAT_FILTER = '^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_(success|rejected)$';
+/** LDS/CDS, every RDS subscription (`http.<prefix>.rds.<route>.`) and every EDS cluster (`cluster.<name>.`). */
+const STAT_FILTER =
+  '^(cluster_manager\\.cds|listener_manager\\.lds|http\\..*\\.rds\\..*|cluster\\..*)\\.update_(success|rejected)$';
+
+/** The version_info a DiscoveryResponse file carries (toYaml puts it on the first line). */
+export function fileVersion(content: string): string | undefined {
+  const m = /^version_info: (['"]?)([^'"\n]+)\1$/m.exec(content);
+  return m?.[2];
+}
 const KINDS = {
   clusters: { stat: 'cluster_manager.cds', dump: 'clusters' },
   listeners: { stat: 'listener_manager.lds', dump: 'listeners' },
@@ -220,6 +228,17 @@ export class EnvoyApplier extends FileApplier {
     const kinds: Kind[] = [];
     if (replaced.includes(paths.clusters)) kinds.push('clusters');
     if (replaced.includes(paths.listeners)) kinds.push('listeners');
+    const want: Partial<Record<Kind, string>> = {};
+    for (const kind of kinds) {
+      const file = generation.files.find((f) => f.role === kind);
+      want[kind] = file === undefined ? generation.hash : (fileVersion(file.content) ?? generation.hash);
+    }
+    // Per-resource files: the subscriptions that read a replaced file must have taken it.
+    const subscriptions = generation.files
+      .filter((f) => (f.role === 'routes' || f.role === 'endpoints') && replaced.includes(f.path))
+      .flatMap((f) =>
+        f.resource === undefined ? [] : [subscriptionStats(f.role === 'routes' ? 'routes' : 'endpoints', f.resource)],
+      );
     const deadline = Date.now() + e.verifyTimeoutMs;
     let last = 'no answer from admin';
     while (Date.now() < deadline) {
@@ -231,14 +250,24 @@ export class EnvoyApplier extends FileApplier {
             return `Envoy rejected the ${kind} update (${name} ${baseline.get(name) ?? 0} → ${stats.get(name)})`;
           }
         }
+        for (const s of subscriptions) {
+          for (const [name, value] of stats) {
+            if (s.matches(name, 'rejected') && value > (baseline.get(name) ?? 0))
+              return `Envoy rejected ${s.what} (${name} ${baseline.get(name) ?? 0} → ${value})`;
+          }
+        }
         const advanced = kinds.every((kind) => {
           const name = `${KINDS[kind].stat}.update_success`;
           return (stats.get(name) ?? 0) > (baseline.get(name) ?? 0);
         });
+        // A subscription recreated with its resource's parent starts its counters again: "changed and not 0".
+        const taken = subscriptions.every((s) =>
+          [...stats].some(([name, v]) => s.matches(name, 'success') && v > 0 && v !== (baseline.get(name) ?? 0)),
+        );
         const versions = dynamicVersions(await this.#admin.configDump());
-        const current = kinds.every((kind) => versions[KINDS[kind].dump] === generation.hash);
-        if (advanced && current) return undefined;
-        last = `update_success advanced: ${advanced}; config_dump versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
+        const current = kinds.every((kind) => versions[KINDS[kind].dump] === want[kind]);
+        if (advanced && current && taken) return undefined;
+        last = `update_success advanced: ${advanced}; routes/endpoints taken: ${taken}; config_dump versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }
@@ -275,12 +304,17 @@ export class EnvoyApplier extends FileApplier {
 
   async #confirmDynamic(hash: string): Promise<{ restored: boolean; restoreError?: string }> {
     const e = this.#o.config.envoy;
+    const paths = xdsFilePaths(this.#o.config);
+    // The restored files say which versions Envoy must be back on (each file carries its own).
+    const versionIn = async (file: string) => fileVersion((await readIfExists(file)) ?? '') ?? hash;
+    const clusters = await versionIn(paths.clusters);
+    const listeners = await versionIn(paths.listeners);
     const deadline = Date.now() + e.verifyTimeoutMs;
     let last = '';
     while (Date.now() < deadline) {
       try {
         const v = dynamicVersions(await this.#admin.configDump());
-        if (v.clusters === hash && v.listeners === hash) return { restored: true };
+        if (v.clusters === clusters && v.listeners === listeners) return { restored: true };
         last = `config_dump versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
@@ -308,4 +342,16 @@ async function readIfExists(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The stats of the RDS subscription of a route configuration, or of an EDS cluster. */
+function subscriptionStats(role: 'routes' | 'endpoints', resource: string) {
+  const rds = (name: string, outcome: string) =>
+    name.startsWith('http.') && name.endsWith(`.rds.${resource}.update_${outcome}`);
+  const eds = (name: string, outcome: string) => name === `cluster.${resource}.update_${outcome}`;
+  return {
+    what: role === 'routes' ? `route configuration ${resource}` : `the endpoints of ${resource}`,
+    matches: (name: string, outcome: 'success' | 'rejected') =>
+      role === 'routes' ? rds(name, outcome) : eds(name, outcome),
+  };
 }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { toYaml } from '../envoy/build/render.ts';
 import { EXIT_INVALID, EXIT_OK } from './exit.ts';
 import { schemaProblems } from '../pipeline.ts';
@@ -32,6 +32,8 @@ export async function renderCommand(args: RenderArgs): Promise<number> {
   const files: [string, object][] = [
     ['bootstrap.yaml', rendered.bootstrap],
     ['dynamic/clusters.yaml', rendered.clusters],
+    ...rendered.endpoints.map((e): [string, object] => [`dynamic/endpoints/${basename(e.path)}`, e.document]),
+    ...rendered.routes.map((r): [string, object] => [`dynamic/routes/${basename(r.path)}`, r.document]),
     ['dynamic/listeners.yaml', rendered.listeners],
     ...(rendered.secrets ? ([['dynamic/secrets.yaml', rendered.secrets]] as [string, object][]) : []),
     ['static.yaml', rendered.staticBootstrap],

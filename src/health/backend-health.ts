@@ -11,7 +11,7 @@
  * - A host still waiting for its first active health check (`pending`) gives no verdict.
  * Unknown is never sent to the API (it only takes healthy|unhealthy); it shows on /status.
  */
-import type { Backend, LoadBalancerSpec } from '../spec/types.ts';
+import type { LoadBalancerModel, ModelBackend } from '../model/types.ts';
 import type { LogSink } from '../reconcile/reconciler.ts';
 import { errorMessage } from '../util/errors.ts';
 import { canonicalAddress, hostPortKey } from './address.ts';
@@ -29,6 +29,8 @@ export interface ClusterHost {
   readonly hostname?: string;
   /** True while the host awaits its first active health check (no verdict yet). */
   readonly pending?: boolean;
+  /** The cluster the host belongs to; a host without one counts for every pool (single-cluster sources). */
+  readonly cluster?: string;
 }
 
 /** The hosts of the load balancer's cluster (only that cluster: the admin cluster and others must be left out). */
@@ -51,7 +53,7 @@ export interface BackendStatusEntry {
 
 /** Pure: the health of every enabled backend of `backends`, given Envoy's hosts. */
 export function deriveBackendHealth(
-  backends: readonly Backend[],
+  backends: readonly ModelBackend[],
   hosts: readonly ClusterHost[],
 ): Map<string, BackendHealth> {
   const byAddress = new Map<string, ClusterHost[]>();
@@ -79,6 +81,39 @@ export function deriveBackendHealth(
   return health;
 }
 
+/**
+ * Per backend id over every pool (the VPSie form reports per `identifier`, which may sit in several pools):
+ * unhealthy when unhealthy in any pool, healthy when healthy in every pool that has a verdict, else unknown.
+ */
+export function deriveModelHealth(
+  model: LoadBalancerModel | undefined,
+  hosts: readonly ClusterHost[],
+): Map<string, BackendHealth> {
+  const out = new Map<string, BackendHealth>();
+  for (const pool of model?.pools ?? []) {
+    const mine = hosts.filter((h) => h.cluster === undefined || h.cluster === pool.name);
+    for (const [id, health] of deriveBackendHealth(pool.backends, mine)) {
+      const before = out.get(id);
+      if (before === undefined || before === 'unknown' || health === 'unhealthy') out.set(id, health);
+    }
+  }
+  return out;
+}
+
+/** Every backend of the model once per id (the first occurrence), for /status. */
+export function modelBackends(model: LoadBalancerModel | undefined): ModelBackend[] {
+  const seen = new Set<string>();
+  const out: ModelBackend[] = [];
+  for (const pool of model?.pools ?? []) {
+    for (const b of pool.backends) {
+      if (seen.has(b.id)) continue;
+      seen.add(b.id);
+      out.push(b);
+    }
+  }
+  return out;
+}
+
 function aggregate(hosts: readonly ClusterHost[]): BackendHealth {
   const judged = hosts.filter((h) => h.pending !== true);
   if (judged.length === 0) return 'unknown';
@@ -89,7 +124,7 @@ export interface BackendHealthReporterOptions {
   readonly source: ClusterHostSource;
   readonly api: BackendHealthApi;
   /** The current (last accepted) spec; undefined before the first one. */
-  readonly spec: () => LoadBalancerSpec | undefined;
+  readonly spec: () => LoadBalancerModel | undefined;
   readonly logger?: LogSink;
   /** For `start()`; default 10 s. */
   readonly intervalMs?: number;
@@ -111,7 +146,7 @@ export class BackendHealthReporter {
   async tick(): Promise<void> {
     const { source, api, logger } = this.#opts;
     const spec = this.#opts.spec();
-    const backends = spec?.backends ?? [];
+    const backends = modelBackends(spec);
     let hosts: readonly ClusterHost[];
     try {
       hosts = await source.hosts();
@@ -122,7 +157,7 @@ export class BackendHealthReporter {
       this.#forgetGone();
       return;
     }
-    this.#current = deriveBackendHealth(backends, hosts);
+    this.#current = deriveModelHealth(spec, hosts);
     this.#forgetGone();
 
     const changes: [string, ReportedHealth][] = [];
@@ -151,7 +186,7 @@ export class BackendHealthReporter {
   /** Every backend of the current spec, for /status (disabled backends show `unknown`). */
   backends(): BackendStatusEntry[] {
     const spec = this.#opts.spec();
-    return (spec?.backends ?? []).map((b) => ({
+    return modelBackends(spec).map((b) => ({
       id: b.id,
       address: b.address,
       port: b.port,

@@ -59,13 +59,21 @@ const clientOf = (admin: AdminClient | HostPort, opts: AdminSourceOptions): Admi
     allowNonLoopback: true,
   });
 
+/** The hosts of the named clusters (one name, or the current list), each tagged with its cluster. */
 export function adminClusterHostSource(
   admin: AdminClient | HostPort,
-  clusterName: string,
+  clusterNames: string | (() => readonly string[]),
   opts: AdminSourceOptions = {},
 ): ClusterHostSource {
   const client = clientOf(admin, opts);
-  return { hosts: async () => clusterHosts(await client.clusters(), clusterName) };
+  return {
+    hosts: async () => {
+      const wanted = typeof clusterNames === 'string' ? [clusterNames] : clusterNames();
+      if (wanted.length === 0) return [];
+      const clusters = await client.clusters();
+      return wanted.flatMap((name) => clusterHosts(clusters, name).map((h) => ({ ...h, cluster: name })));
+    },
+  };
 }
 
 /** Only the families the metrics summary reads, so the document stays small. */

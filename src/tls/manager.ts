@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log/logger.ts';
 import type { ReconcileReport } from '../reconcile/reconciler.ts';
-import type { LoadBalancerSpec } from '../spec/types.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { CertificateInfo } from './check.ts';
 import { type ExpiringEvent, ExpiryNotifier } from './expiry-notifier.ts';
@@ -109,8 +109,8 @@ export class CertificateManager {
     this.watcher.close();
   }
 
-  async afterReconcile(report: ReconcileReport, spec: LoadBalancerSpec | undefined): Promise<void> {
-    this.watcher.update(spec?.tls);
+  async afterReconcile(report: ReconcileReport, spec: LoadBalancerModel | undefined): Promise<void> {
+    this.watcher.update(spec?.certificates.map((c) => c.tls));
     const prepared = this.#prepared;
     const confirmed =
       (report.result === 'applied' || report.result === 'unchanged') &&
@@ -125,9 +125,9 @@ export class CertificateManager {
   }
 
   /** Only after commit: the previous generation's copies stay until the new one is live and committed. */
-  async #removeUnreferenced(committed: Known, spec: LoadBalancerSpec | undefined): Promise<void> {
+  async #removeUnreferenced(committed: Known, spec: LoadBalancerModel | undefined): Promise<void> {
     // The operator's own files never go, even one that happens to be named like ours.
-    const keep = new Set([...committed.files, ...watchedCertificateFiles(spec?.tls)]);
+    const keep = new Set([...committed.files, ...watchedCertificateFiles(spec?.certificates.map((c) => c.tls))]);
     try {
       const removed = await removeUnreferenced(this.#o.certDir, keep, INLINE_PREFIX);
       if (removed.length > 0) this.#o.logger.info({ removed }, 'removed unreferenced certificate files');
