@@ -68,7 +68,9 @@ export async function prepareGeneration(
   const problems: Problem[] = results.flatMap((r) => ('problems' in r ? r.problems : []));
   if (problems.length > 0) return { ok: false, stage: 'tls', problems };
   const accepted = results.flatMap((r) => ('material' in r ? [r] : []));
-  const certificates = accepted.flatMap((r) => (r.info === undefined ? [] : [{ label: r.item.label, info: r.info }]));
+  const certificates = accepted.flatMap((r) =>
+    r.info === undefined ? [] : [{ label: r.item.label, info: r.info }],
+  );
   const certificate = certificates[0]?.info;
   const byName = new Map(accepted.map((r) => [r.item.secretName, r.inlined]));
   const renderable: LoadBalancerModel = {

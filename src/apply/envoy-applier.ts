@@ -237,7 +237,9 @@ export class EnvoyApplier extends FileApplier {
     const subscriptions = generation.files
       .filter((f) => (f.role === 'routes' || f.role === 'endpoints') && replaced.includes(f.path))
       .flatMap((f) =>
-        f.resource === undefined ? [] : [subscriptionStats(f.role === 'routes' ? 'routes' : 'endpoints', f.resource)],
+        f.resource === undefined
+          ? []
+          : [subscriptionStats(f.role === 'routes' ? 'routes' : 'endpoints', f.resource)],
       );
     const deadline = Date.now() + e.verifyTimeoutMs;
     let last = 'no answer from admin';
@@ -262,7 +264,9 @@ export class EnvoyApplier extends FileApplier {
         });
         // A subscription recreated with its resource's parent starts its counters again: "changed and not 0".
         const taken = subscriptions.every((s) =>
-          [...stats].some(([name, v]) => s.matches(name, 'success') && v > 0 && v !== (baseline.get(name) ?? 0)),
+          [...stats].some(
+            ([name, v]) => s.matches(name, 'success') && v > 0 && v !== (baseline.get(name) ?? 0),
+          ),
         );
         const versions = dynamicVersions(await this.#admin.configDump());
         const current = kinds.every((kind) => versions[KINDS[kind].dump] === want[kind]);

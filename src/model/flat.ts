@@ -4,7 +4,14 @@
  * balancer's running configuration does not change when the agent is upgraded.
  */
 import type { HealthCheck, LoadBalancerSpec } from '../spec/types.ts';
-import type { CertificateItem, ListenerModel, LoadBalancerModel, ModelHealthCheck, Pool, StatusRange } from './types.ts';
+import type {
+  CertificateItem,
+  ListenerModel,
+  LoadBalancerModel,
+  ModelHealthCheck,
+  Pool,
+  StatusRange,
+} from './types.ts';
 
 /** Distinct statuses as half-open ranges, consecutive ones merged: [200,201,202,204] → [200,203) [204,205). */
 export function statusRanges(statuses: readonly number[]): StatusRange[] {
@@ -19,7 +26,7 @@ export function statusRanges(statuses: readonly number[]): StatusRange[] {
   return ranges;
 }
 
-function healthCheck(hc: HealthCheck): ModelHealthCheck {
+export function flatHealthCheck(hc: HealthCheck): ModelHealthCheck {
   const host = hc.headers.find((h) => h.name.toLowerCase() === 'host');
   return {
     protocol: hc.type === 'tcp' ? 'tcp' : 'http',
@@ -45,7 +52,7 @@ export function fromFlat(spec: LoadBalancerSpec): LoadBalancerModel {
     algorithm: spec.algorithm,
     backends: spec.backends,
     connectTimeoutSeconds: spec.timeouts.connectSeconds,
-    ...(hc === undefined ? {} : { healthCheck: healthCheck(hc) }),
+    ...(hc === undefined ? {} : { healthCheck: flatHealthCheck(hc) }),
     // An https check means the backends speak TLS on their port: http/https LBs then re-encrypt; a tcp LB passes
     // bytes through (often TLS already), so only its checks use TLS.
     upstreamTls: hc?.type === 'https' && spec.protocol !== 'tcp',
@@ -69,9 +76,7 @@ export function fromFlat(spec: LoadBalancerSpec): LoadBalancerModel {
     kind: spec.protocol,
     port: spec.port,
     statPrefix: `lb_${spec.id}`,
-    ...(spec.protocol === 'tcp'
-      ? { tcpPool: base, tcpHashSourceIp: ringHash }
-      : { routeName: base }),
+    ...(spec.protocol === 'tcp' ? { tcpPool: base, tcpHashSourceIp: ringHash } : { routeName: base }),
     virtualHosts:
       spec.protocol === 'tcp'
         ? []

@@ -82,13 +82,21 @@ export function fromVpsie(lb: VpsieLoadBalancer, warnings: Problem[]): LoadBalan
   const hasHttpRule = lb.rules.some((r) => r.scheme === 'http');
   const anyFlag = lb.rules.some((r) => r.domains.some((d) => d.redirect));
   if (anyFlag && !hasHttpRule) {
-    warnings.push({ path: 'rules', message: 'redirectHTTP is set but no http rule exists: it has no effect' });
+    warnings.push({
+      path: 'rules',
+      message: 'redirectHTTP is set but no http rule exists: it has no effect',
+    });
   }
 
   for (const r of lb.rules) {
     const ruleBase = `${base}|${r.ruleId}`;
     const rulePath = `rules[${r.index}]`;
-    const common = { name: ruleBase, kind: r.scheme, port: r.frontPort, statPrefix: `lb_${lb.identifier}_${r.ruleId}` };
+    const common = {
+      name: ruleBase,
+      kind: r.scheme,
+      port: r.frontPort,
+      statPrefix: `lb_${lb.identifier}_${r.ruleId}`,
+    };
     const defaultPool = (): Pool => ({
       name: ruleBase,
       origin: rulePath,
@@ -136,7 +144,11 @@ export function fromVpsie(lb: VpsieLoadBalancer, warnings: Problem[]): LoadBalan
       });
     });
     for (const host of [...redirected].sort()) {
-      virtualHosts.push({ name: `redirect|${host}`, hosts: [host], action: { kind: 'redirect', httpsPort: httpsPortFor(lb, host) } });
+      virtualHosts.push({
+        name: `redirect|${host}`,
+        hosts: [host],
+        action: { kind: 'redirect', httpsPort: httpsPortFor(lb, host) },
+      });
     }
     let fallback: VirtualHostModel['action'] = { kind: 'notFound' };
     if (r.backends.length > 0) {
@@ -148,7 +160,9 @@ export function fromVpsie(lb: VpsieLoadBalancer, warnings: Problem[]): LoadBalan
 
     const tlsChains: TlsChain[] = [];
     if (secure(r)) {
-      const items = r.domains.map((d, j) => ({ d, j })).sort((a, b) => (a.d.domainId < b.d.domainId ? -1 : 1));
+      const items = r.domains
+        .map((d, j) => ({ d, j }))
+        .sort((a, b) => (a.d.domainId < b.d.domainId ? -1 : 1));
       for (const { d, j } of items) {
         if (d.tls === undefined) continue; // the certificate directory could not be resolved: already a problem
         const secretName = `${ruleBase}|${d.domainId}|cert`;
@@ -165,7 +179,13 @@ export function fromVpsie(lb: VpsieLoadBalancer, warnings: Problem[]): LoadBalan
       if (lowest !== undefined) tlsChains.push({ certificate: lowest.certificate, serverNames: [] });
       else if (r.tls !== undefined) {
         const secretName = `${ruleBase}|cert`;
-        certificates.push({ secretName, caSecretName: `${ruleBase}|ca`, path: `${rulePath}.tls`, label: r.ruleId, tls: r.tls });
+        certificates.push({
+          secretName,
+          caSecretName: `${ruleBase}|ca`,
+          path: `${rulePath}.tls`,
+          label: r.ruleId,
+          tls: r.tls,
+        });
         tlsChains.push({ certificate: secretName, serverNames: [] });
       }
     }

@@ -221,7 +221,9 @@ export function readTlsConfig(
       : readDistinct(sink, rawCiphers, keyPath(path, 'cipher_suites'), CIPHER_SUITES);
   const rawAlpn = field(sink, obj, 'alpn', path, false);
   const alpn: readonly AlpnProtocol[] | undefined =
-    rawAlpn === undefined ? (options.defaultAlpn ?? ALPN) : readDistinct(sink, rawAlpn, keyPath(path, 'alpn'), ALPN);
+    rawAlpn === undefined
+      ? (options.defaultAlpn ?? ALPN)
+      : readDistinct(sink, rawAlpn, keyPath(path, 'alpn'), ALPN);
 
   if (sink.problems.length !== before) return undefined;
   if (certificate.source === undefined || privateKey.source === undefined || minVersion === undefined)

@@ -90,7 +90,9 @@ export function validateBody<T>(
 }
 
 /** JSON text → a parsed body, or the problem (never quoting the input). */
-export function parseJsonBody(text: string): { ok: true; body: unknown } | { ok: false; problems: Problem[] } {
+export function parseJsonBody(
+  text: string,
+): { ok: true; body: unknown } | { ok: false; problems: Problem[] } {
   try {
     return { ok: true, body: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) };
   } catch (err) {

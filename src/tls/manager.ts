@@ -127,7 +127,10 @@ export class CertificateManager {
   /** Only after commit: the previous generation's copies stay until the new one is live and committed. */
   async #removeUnreferenced(committed: Known, spec: LoadBalancerModel | undefined): Promise<void> {
     // The operator's own files never go, even one that happens to be named like ours.
-    const keep = new Set([...committed.files, ...watchedCertificateFiles(spec?.certificates.map((c) => c.tls))]);
+    const keep = new Set([
+      ...committed.files,
+      ...watchedCertificateFiles(spec?.certificates.map((c) => c.tls)),
+    ]);
     try {
       const removed = await removeUnreferenced(this.#o.certDir, keep, INLINE_PREFIX);
       if (removed.length > 0) this.#o.logger.info({ removed }, 'removed unreferenced certificate files');

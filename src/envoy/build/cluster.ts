@@ -2,7 +2,14 @@
 import type { AgentConfig } from '../../config/types.ts';
 import type { ModelBackend, Pool } from '../../model/types.ts';
 import type { Algorithm } from '../../spec/types.ts';
-import type { CircuitBreakers, Cluster, ConfigSource, LbPolicy, Struct, TransportSocketMatch } from '../types/index.ts';
+import type {
+  CircuitBreakers,
+  Cluster,
+  ConfigSource,
+  LbPolicy,
+  Struct,
+  TransportSocketMatch,
+} from '../types/index.ts';
 import { seconds } from './duration.ts';
 import { buildLoadAssignment } from './endpoints.ts';
 import { buildHealthCheck } from './healthCheck.ts';

@@ -42,11 +42,28 @@ export function renderedFiles(rendered: RenderedConfig): RenderedFile[] {
     });
   }
   for (const e of rendered.endpoints) {
-    files.push({ role: 'endpoints', path: e.path, content: toYaml(e.document), mode: CONFIG_MODE, resource: e.name });
+    files.push({
+      role: 'endpoints',
+      path: e.path,
+      content: toYaml(e.document),
+      mode: CONFIG_MODE,
+      resource: e.name,
+    });
   }
-  files.push({ role: 'clusters', path: paths.clusters, content: toYaml(rendered.clusters), mode: CONFIG_MODE });
+  files.push({
+    role: 'clusters',
+    path: paths.clusters,
+    content: toYaml(rendered.clusters),
+    mode: CONFIG_MODE,
+  });
   for (const r of rendered.routes) {
-    files.push({ role: 'routes', path: r.path, content: toYaml(r.document), mode: CONFIG_MODE, resource: r.name });
+    files.push({
+      role: 'routes',
+      path: r.path,
+      content: toYaml(r.document),
+      mode: CONFIG_MODE,
+      resource: r.name,
+    });
   }
   files.push(
     { role: 'listeners', path: paths.listeners, content: toYaml(rendered.listeners), mode: CONFIG_MODE },

@@ -17,7 +17,10 @@ import { requestTimeoutSeconds } from './route.ts';
 /** Routes inline (static packaging) or by RDS from a file (runtime layout: domain changes leave the listener alone). */
 export type RouteSource = { readonly inline: RouteConfiguration } | { readonly rds: ConfigSource };
 
-export function buildHttpConnectionManager(l: ListenerModel, routes: RouteSource): HttpConnectionManagerFilter {
+export function buildHttpConnectionManager(
+  l: ListenerModel,
+  routes: RouteSource,
+): HttpConnectionManagerFilter {
   if (l.routeName === undefined) throw new Error(`bug: listener ${l.name} has no route configuration`);
   return prune<HttpConnectionManagerFilter>({
     name: EXTENSION.httpConnectionManager,

@@ -1,7 +1,13 @@
 /** A model listener as Envoy listeners: 0.0.0.0:{port}, plus [::]:{port} when the agent config enables IPv6. */
 import type { AgentConfig } from '../../config/types.ts';
 import type { CertificateItem, ListenerModel, TlsChain } from '../../model/types.ts';
-import type { ConnectionLimitFilter, FilterChain, Listener, SdsSecretConfig, TerminalFilter } from '../types/index.ts';
+import type {
+  ConnectionLimitFilter,
+  FilterChain,
+  Listener,
+  SdsSecretConfig,
+  TerminalFilter,
+} from '../types/index.ts';
 import { EXTENSION, TYPE_URL } from '../types/index.ts';
 import { buildHttpConnectionManager, type RouteSource } from './httpConnectionManager.ts';
 import { CONNECTION_BUFFER_LIMIT_BYTES } from './limits.ts';
@@ -40,7 +46,8 @@ function chain(l: ListenerModel, sources: ListenerSources, tls?: TlsChain): Filt
   let transport: FilterChain['transport_socket'];
   if (tls !== undefined) {
     const item = sources.certificates.get(tls.certificate);
-    if (item === undefined) throw new Error(`bug: listener ${l.name} names unknown certificate ${tls.certificate}`);
+    if (item === undefined)
+      throw new Error(`bug: listener ${l.name} names unknown certificate ${tls.certificate}`);
     const refs = {
       certificate: sources.secretRef(item.secretName),
       ...(item.tls.ca === undefined ? {} : { ca: sources.secretRef(item.caSecretName) }),
@@ -48,7 +55,8 @@ function chain(l: ListenerModel, sources: ListenerSources, tls?: TlsChain): Filt
     transport = buildDownstreamTls(item.tls, refs);
   }
   return prune<FilterChain>({
-    filter_chain_match: tls !== undefined && tls.serverNames.length > 0 ? { server_names: [...tls.serverNames] } : undefined,
+    filter_chain_match:
+      tls !== undefined && tls.serverNames.length > 0 ? { server_names: [...tls.serverNames] } : undefined,
     // The connection limit must run before the terminal filter.
     filters: limit === undefined ? [terminal] : [limit, terminal],
     transport_socket: transport,

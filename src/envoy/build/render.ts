@@ -101,7 +101,10 @@ export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig)
   const routeConfigs = model.listeners.filter((l) => l.kind !== 'tcp').map(buildRouteConfiguration);
   const routesByName = new Map(routeConfigs.map((r) => [r.name, r]));
   const rdsOf = (name: string | undefined) =>
-    fileConfigSource(name === undefined ? paths.routesDirectory : routeFile(paths, name), paths.routesDirectory);
+    fileConfigSource(
+      name === undefined ? paths.routesDirectory : routeFile(paths, name),
+      paths.routesDirectory,
+    );
   const fileListeners = model.listeners.flatMap((l) =>
     buildListeners(l, config, { routes: { rds: rdsOf(l.routeName) }, secretRef: fileRef, certificates }),
   );
@@ -120,7 +123,9 @@ export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig)
   const staticClusters = model.pools.map((p) => buildCluster(p, config));
   const assignments = model.pools.filter((p) => !needsDns(p.backends)).map(buildLoadAssignment);
 
-  const listeners = response(fileListeners.map((l): ListenerResource => ({ '@type': TYPE_URL.listener, ...l })));
+  const listeners = response(
+    fileListeners.map((l): ListenerResource => ({ '@type': TYPE_URL.listener, ...l })),
+  );
   const routes = routeConfigs.map((r) => ({
     name: r.name,
     path: routeFile(paths, r.name),

@@ -1,5 +1,13 @@
 /** envoy.config.cluster.v3, endpoint.v3 and core.v3.HealthCheck. */
-import type { Address, ConfigSource, Duration, HeaderValueOption, Int64Range, RoutingPriority, Struct } from './core.ts';
+import type {
+  Address,
+  ConfigSource,
+  Duration,
+  HeaderValueOption,
+  Int64Range,
+  RoutingPriority,
+  Struct,
+} from './core.ts';
 import type { UpstreamTlsTransportSocket } from './tls.ts';
 
 export interface Endpoint {

@@ -59,7 +59,9 @@ export interface VirtualHost {
   readonly name: string;
   readonly domains: readonly string[];
   readonly routes: readonly Route[];
-  readonly typed_per_filter_config?: { readonly 'envoy.filters.http.stateful_session': StatefulSessionPerRoute };
+  readonly typed_per_filter_config?: {
+    readonly 'envoy.filters.http.stateful_session': StatefulSessionPerRoute;
+  };
 }
 
 export interface RouteConfiguration {

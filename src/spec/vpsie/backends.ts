@@ -43,13 +43,18 @@ function readBackend(sink: Sink, v: unknown, path: string, policy: AddressPolicy
     if (s !== undefined) {
       const checked = checkAddress(s, policy);
       if (typeof checked === 'string') problem(sink, at, checked);
-      else if (checked.kind === 'hostname') problem(sink, at, `must be an IP address (host names are not allowed here), got ${describe(s)}`);
+      else if (checked.kind === 'hostname')
+        problem(sink, at, `must be an IP address (host names are not allowed here), got ${describe(s)}`);
       else address = checked;
     }
   }
   const vm = optString(sink, obj, 'vmIdentifier', path);
   if (vm !== undefined && (vm.length > 128 || hasControlChar(vm))) {
-    problem(sink, keyPath(path, 'vmIdentifier'), `must be at most 128 characters without control characters, got ${describe(vm)}`);
+    problem(
+      sink,
+      keyPath(path, 'vmIdentifier'),
+      `must be at most 128 characters without control characters, got ${describe(vm)}`,
+    );
   }
   if (sink.problems.length !== before || identifier === undefined || address === undefined) return undefined;
   return vm === undefined
@@ -65,7 +70,8 @@ export function readVpsieBackends(
   policy: AddressPolicy,
 ): VpsieBackend[] | undefined {
   if (!Array.isArray(v)) return void problem(sink, path, `must be an array, got ${describe(v)}`);
-  if (v.length > MAX_BACKENDS) return void problem(sink, path, `must have 0..${MAX_BACKENDS} items, got ${v.length}`);
+  if (v.length > MAX_BACKENDS)
+    return void problem(sink, path, `must have 0..${MAX_BACKENDS} items, got ${v.length}`);
   const before = sink.problems.length;
   const out: VpsieBackend[] = [];
   const ids: (string | undefined)[] = [];
@@ -79,10 +85,18 @@ export function readVpsieBackends(
     if (b !== undefined) out.push(b);
   }
   forEachDuplicate(ids, (i, first) =>
-    problem(sink, `${indexPath(path, i)}.identifier`, `duplicate identifier ${describe(ids[i])} (also ${indexPath(path, first)})`),
+    problem(
+      sink,
+      `${indexPath(path, i)}.identifier`,
+      `duplicate identifier ${describe(ids[i])} (also ${indexPath(path, first)})`,
+    ),
   );
   forEachDuplicate(addresses, (i, first) =>
-    problem(sink, indexPath(path, i), `same address as ${indexPath(path, first)} (${describe(addresses[i])}): they would be the same address and port`),
+    problem(
+      sink,
+      indexPath(path, i),
+      `same address as ${indexPath(path, first)} (${describe(addresses[i])}): they would be the same address and port`,
+    ),
   );
   return sink.problems.length === before ? out : undefined;
 }

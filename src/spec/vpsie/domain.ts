@@ -2,7 +2,17 @@
 import type { AddressPolicy } from '../address.ts';
 import { hostnameProblem } from '../address.ts';
 import { readPath, TOKEN } from '../health.ts';
-import { describe, field, keyPath, noteUnknown, problem, readEnum, readId, readObject, type Sink } from '../read.ts';
+import {
+  describe,
+  field,
+  keyPath,
+  noteUnknown,
+  problem,
+  readEnum,
+  readId,
+  readObject,
+  type Sink,
+} from '../read.ts';
 import type { CertDir, TlsReadOptions } from '../tls.ts';
 import { readTlsConfig } from '../tls.ts';
 import type { Algorithm, SpecValidationContext, TlsConfig } from '../types.ts';
@@ -48,9 +58,23 @@ export interface VpsieDomain {
 }
 
 const KNOWN = new Set([
-  'domainId', 'domainName', 'subdomain', 'backendScheme', 'backPort', 'algorithm', 'redirectHTTP',
-  'healthCheckPath', 'checkInterval', 'fastInterval', 'rise', 'fall', 'cookieCheck', 'cookieName', 'tls',
-  'backends', 'created_on',
+  'domainId',
+  'domainName',
+  'subdomain',
+  'backendScheme',
+  'backPort',
+  'algorithm',
+  'redirectHTTP',
+  'healthCheckPath',
+  'checkInterval',
+  'fastInterval',
+  'rise',
+  'fall',
+  'cookieCheck',
+  'cookieName',
+  'tls',
+  'backends',
+  'created_on',
 ]);
 const INTERVAL = [100, 3_600_000] as const;
 
@@ -58,7 +82,9 @@ const INTERVAL = [100, 3_600_000] as const;
 function domainNameProblem(s: string): string | undefined {
   const name = s.startsWith('*.') ? s.slice(2) : s;
   const why = hostnameProblem(name);
-  return why === undefined ? undefined : `must be a hostname or "*." and a hostname: ${why}, got ${describe(s)}`;
+  return why === undefined
+    ? undefined
+    : `must be a hostname or "*." and a hostname: ${why}, got ${describe(s)}`;
 }
 
 /** A cookie name: an HTTP token of 1..64 characters. */
@@ -71,7 +97,8 @@ export function cookieNameProblem(s: string): string | undefined {
 /** LB-wide or domain health fields with the same rules; undefined fields are unset. */
 export function readHealthFields(sink: Sink, obj: Readonly<Record<string, unknown>>, path: string) {
   const rawPath = optString(sink, obj, 'healthCheckPath', path);
-  const hcPath = rawPath === undefined ? undefined : readPath(sink, rawPath, keyPath(path, 'healthCheckPath'));
+  const hcPath =
+    rawPath === undefined ? undefined : readPath(sink, rawPath, keyPath(path, 'healthCheckPath'));
   return {
     healthCheckPath: hcPath,
     checkInterval: optInt0(sink, obj, 'checkInterval', path, INTERVAL[0], INTERVAL[1])?.value,
@@ -82,7 +109,13 @@ export function readHealthFields(sink: Sink, obj: Readonly<Record<string, unknow
 }
 
 export function effectiveHealth(
-  own: { healthCheckPath?: string; checkInterval?: number; fastInterval?: number; rise?: number; fall?: number },
+  own: {
+    healthCheckPath?: string;
+    checkInterval?: number;
+    fastInterval?: number;
+    rise?: number;
+    fall?: number;
+  },
   lb: LbDefaults,
 ): HealthSettings {
   return {
@@ -133,7 +166,9 @@ export function readDomain(sink: Sink, v: unknown, path: string, dc: DomainConte
   }
   const rawScheme = optString(sink, obj, 'backendScheme', path);
   const backendScheme =
-    rawScheme === undefined ? 'http' : readEnum(sink, rawScheme, keyPath(path, 'backendScheme'), ['http', 'https'] as const);
+    rawScheme === undefined
+      ? 'http'
+      : readEnum(sink, rawScheme, keyPath(path, 'backendScheme'), ['http', 'https'] as const);
   const backPort = optInt0(sink, obj, 'backPort', path, 1, 65535);
   const algorithm = optAlgorithm(sink, obj, 'algorithm', path);
   const redirect = optFlag(sink, obj, 'redirectHTTP', path);
@@ -146,15 +181,23 @@ export function readDomain(sink: Sink, v: unknown, path: string, dc: DomainConte
   }
   const rawTls = field(sink, obj, 'tls', path, false);
   const tls =
-    rawTls === undefined ? undefined : readTlsConfig(sink, rawTls, keyPath(path, 'tls'), dc.ctx, dc.certDir, dc.tlsOptions);
+    rawTls === undefined
+      ? undefined
+      : readTlsConfig(sink, rawTls, keyPath(path, 'tls'), dc.ctx, dc.certDir, dc.tlsOptions);
   const rawBackends = field(sink, obj, 'backends', path, true);
   const backends =
-    rawBackends === undefined ? undefined : readVpsieBackends(sink, rawBackends, keyPath(path, 'backends'), dc.policy);
+    rawBackends === undefined
+      ? undefined
+      : readVpsieBackends(sink, rawBackends, keyPath(path, 'backends'), dc.policy);
 
   const eff = effectiveHealth(health, dc.lb);
   const fromDomain = health.checkInterval !== undefined || health.fastInterval !== undefined;
   if (fromDomain && eff.timeoutMs >= eff.intervalMs) {
-    problem(sink, keyPath(path, 'fastInterval'), `must be less than checkInterval (${eff.intervalMs}), got ${eff.timeoutMs}`);
+    problem(
+      sink,
+      keyPath(path, 'fastInterval'),
+      `must be less than checkInterval (${eff.intervalMs}), got ${eff.timeoutMs}`,
+    );
   }
   const sticky = cookieCheck?.value ?? dc.lb.cookieCheck ?? false;
   const effCookie = cookieName ?? dc.lb.cookieName;
@@ -162,7 +205,8 @@ export function readDomain(sink: Sink, v: unknown, path: string, dc: DomainConte
     problem(sink, keyPath(path, 'cookieName'), 'is required when cookieCheck is 1');
   }
   if (sink.problems.length !== before) return undefined;
-  if (domainId === undefined || host === undefined || backendScheme === undefined || backends === undefined) return undefined;
+  if (domainId === undefined || host === undefined || backendScheme === undefined || backends === undefined)
+    return undefined;
   if (backPort === undefined || algorithm === undefined || redirect === undefined) return undefined;
   return {
     domainId,

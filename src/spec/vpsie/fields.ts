@@ -1,6 +1,15 @@
 /** Field readers particular to the VPSie form: Go zero values as "unset", 0/1-or-boolean flags, algorithms. */
 import type { Algorithm } from '../types.ts';
-import { describe, field, type JsonObject, keyPath, problem, readInt, readString, type Sink } from '../read.ts';
+import {
+  describe,
+  field,
+  type JsonObject,
+  keyPath,
+  problem,
+  readInt,
+  readString,
+  type Sink,
+} from '../read.ts';
 
 /** An optional string field: absent, null and `""` all mean unset. */
 export function optString(sink: Sink, obj: JsonObject, key: string, path: string): string | undefined {
@@ -38,7 +47,12 @@ export function optInt0(
 }
 
 /** A flag: the integer 0 or 1, or a boolean (the API reads them as integers and writes them as booleans). */
-export function optFlag(sink: Sink, obj: JsonObject, key: string, path: string): { value: boolean | undefined } | undefined {
+export function optFlag(
+  sink: Sink,
+  obj: JsonObject,
+  key: string,
+  path: string,
+): { value: boolean | undefined } | undefined {
   const raw = field(sink, obj, key, path, false);
   if (raw === undefined) return { value: undefined };
   if (raw === true || raw === 1) return { value: true };
@@ -58,13 +72,24 @@ const ALGORITHMS: Readonly<Record<string, Algorithm>> = {
   random: 'random',
 };
 
-export function optAlgorithm(sink: Sink, obj: JsonObject, key: string, path: string): { value: Algorithm | undefined } | undefined {
+export function optAlgorithm(
+  sink: Sink,
+  obj: JsonObject,
+  key: string,
+  path: string,
+): { value: Algorithm | undefined } | undefined {
   const before = sink.problems.length;
   const s = optString(sink, obj, key, path);
   if (sink.problems.length !== before) return undefined;
   if (s === undefined) return { value: undefined };
   const a = Object.hasOwn(ALGORITHMS, s) ? ALGORITHMS[s] : undefined;
   if (a !== undefined) return { value: a };
-  problem(sink, keyPath(path, key), `must be one of ${Object.keys(ALGORITHMS).map((k) => JSON.stringify(k)).join(', ')}; got ${describe(s)}`);
+  problem(
+    sink,
+    keyPath(path, key),
+    `must be one of ${Object.keys(ALGORITHMS)
+      .map((k) => JSON.stringify(k))
+      .join(', ')}; got ${describe(s)}`,
+  );
   return undefined;
 }

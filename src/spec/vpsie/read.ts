@@ -63,10 +63,30 @@ export interface VpsieLoadBalancer {
 }
 
 const LB_KNOWN = new Set([
-  'identifier', 'lbName', 'rules', 'algorithm', 'healthCheckPath', 'checkInterval', 'fastInterval', 'rise',
-  'fall', 'redirectHTTP', 'cookieCheck', 'cookieName', 'timeout',
+  'identifier',
+  'lbName',
+  'rules',
+  'algorithm',
+  'healthCheckPath',
+  'checkInterval',
+  'fastInterval',
+  'rise',
+  'fall',
+  'redirectHTTP',
+  'cookieCheck',
+  'cookieName',
+  'timeout',
 ]);
-const RULE_KNOWN = new Set(['ruleId', 'scheme', 'frontPort', 'backPort', 'backends', 'domains', 'tls', 'created_on']);
+const RULE_KNOWN = new Set([
+  'ruleId',
+  'scheme',
+  'frontPort',
+  'backPort',
+  'backends',
+  'domains',
+  'tls',
+  'created_on',
+]);
 const SCHEMES: readonly VpsieScheme[] = ['http', 'https', 'http2', 'tcp'];
 const MAX_RULES = 64;
 const MAX_DOMAINS = 1000;
@@ -92,14 +112,22 @@ export function readVpsieLoadBalancer(
   noteUnknown(sink, obj, LB_KNOWN, path);
   for (const key of ['protocol', 'port', 'backends']) {
     if (own(obj, key) !== undefined)
-      problem(sink, keyPath(path, key), 'is a flat-form field; a document with "rules" is the VPSie form (ambiguous)');
+      problem(
+        sink,
+        keyPath(path, key),
+        'is a flat-form field; a document with "rules" is the VPSie form (ambiguous)',
+      );
   }
   const before = sink.problems.length;
   const rawId = field(sink, obj, 'identifier', path, true);
   const identifier = rawId === undefined ? undefined : readId(sink, rawId, keyPath(path, 'identifier'), 64);
   const lbName = reqString(sink, obj, 'lbName', path);
   if (lbName !== undefined && (lbName.length > 255 || hasControlChar(lbName)))
-    problem(sink, keyPath(path, 'lbName'), `must be 1..255 characters without control characters, got ${describe(lbName)}`);
+    problem(
+      sink,
+      keyPath(path, 'lbName'),
+      `must be 1..255 characters without control characters, got ${describe(lbName)}`,
+    );
   const algorithm = optAlgorithm(sink, obj, 'algorithm', path)?.value;
   const hf = readHealthFields(sink, obj, path);
   const redirectHTTP = optFlag(sink, obj, 'redirectHTTP', path)?.value;
@@ -113,22 +141,35 @@ export function readVpsieLoadBalancer(
   const lb: LbDefaults = { algorithm, ...hf, redirectHTTP, cookieCheck, cookieName };
   const health = effectiveHealth(hf, lb);
   if (health.timeoutMs >= health.intervalMs) {
-    const at = hf.fastInterval !== undefined || hf.checkInterval === undefined ? 'fastInterval' : 'checkInterval';
-    problem(sink, keyPath(path, at), `fastInterval must be less than checkInterval (${health.intervalMs}), got ${health.timeoutMs}`);
+    const at =
+      hf.fastInterval !== undefined || hf.checkInterval === undefined ? 'fastInterval' : 'checkInterval';
+    problem(
+      sink,
+      keyPath(path, at),
+      `fastInterval must be less than checkInterval (${health.intervalMs}), got ${health.timeoutMs}`,
+    );
   }
   const { policy, invalid } = buildAddressPolicy(ctx.denyCidrs, ctx.allowCidrs);
   const rulesPath = keyPath(path, 'rules');
-  if (invalid.length > 0) problem(sink, rulesPath, `agent config has invalid CIDRs: ${invalid.map(describe).join(', ')}`);
+  if (invalid.length > 0)
+    problem(sink, rulesPath, `agent config has invalid CIDRs: ${invalid.map(describe).join(', ')}`);
   const rawRules = field(sink, obj, 'rules', path, true);
   let rules: VpsieRule[] | undefined;
   if (rawRules !== undefined) {
     if (!Array.isArray(rawRules)) problem(sink, rulesPath, `must be an array, got ${describe(rawRules)}`);
-    else if (rawRules.length > MAX_RULES) problem(sink, rulesPath, `must have 0..${MAX_RULES} items, got ${rawRules.length}`);
-    else if (invalid.length === 0) rules = readRules(sink, rawRules, rulesPath, { ctx, certDir: resolveCertDir(ctx), policy, lb });
+    else if (rawRules.length > MAX_RULES)
+      problem(sink, rulesPath, `must have 0..${MAX_RULES} items, got ${rawRules.length}`);
+    else if (invalid.length === 0)
+      rules = readRules(sink, rawRules, rulesPath, { ctx, certDir: resolveCertDir(ctx), policy, lb });
   }
   if (rules !== undefined && rules.length === 0)
     sink.warnings.push({ path: rulesPath, message: 'no rules: the load balancer serves nothing' });
-  if (sink.problems.length !== before || identifier === undefined || lbName === undefined || rules === undefined)
+  if (
+    sink.problems.length !== before ||
+    identifier === undefined ||
+    lbName === undefined ||
+    rules === undefined
+  )
     return undefined;
   return {
     identifier,
@@ -147,7 +188,12 @@ interface RuleContext {
   readonly lb: LbDefaults;
 }
 
-function readRules(sink: Sink, arr: readonly unknown[], path: string, rc: RuleContext): VpsieRule[] | undefined {
+function readRules(
+  sink: Sink,
+  arr: readonly unknown[],
+  path: string,
+  rc: RuleContext,
+): VpsieRule[] | undefined {
   const before = sink.problems.length;
   const out: VpsieRule[] = [];
   const ids: (string | undefined)[] = [];
@@ -162,15 +208,29 @@ function readRules(sink: Sink, arr: readonly unknown[], path: string, rc: RuleCo
     ports.push(typeof rawPort === 'number' && Number.isInteger(rawPort) ? String(rawPort) : undefined);
   }
   forEachDuplicate(ids, (i, first) =>
-    problem(sink, `${indexPath(path, i)}.ruleId`, `duplicate ruleId ${describe(ids[i])} (also ${indexPath(path, first)})`),
+    problem(
+      sink,
+      `${indexPath(path, i)}.ruleId`,
+      `duplicate ruleId ${describe(ids[i])} (also ${indexPath(path, first)})`,
+    ),
   );
   forEachDuplicate(ports, (i, first) =>
-    problem(sink, `${indexPath(path, i)}.frontPort`, `duplicate frontPort ${ports[i]} (also ${indexPath(path, first)})`),
+    problem(
+      sink,
+      `${indexPath(path, i)}.frontPort`,
+      `duplicate frontPort ${ports[i]} (also ${indexPath(path, first)})`,
+    ),
   );
   return sink.problems.length === before ? out : undefined;
 }
 
-function readRule(sink: Sink, v: unknown, path: string, index: number, rc: RuleContext): VpsieRule | undefined {
+function readRule(
+  sink: Sink,
+  v: unknown,
+  path: string,
+  index: number,
+  rc: RuleContext,
+): VpsieRule | undefined {
   const obj = readObject(sink, v, path);
   if (obj === undefined) return undefined;
   noteUnknown(sink, obj, RULE_KNOWN, path);
@@ -178,7 +238,8 @@ function readRule(sink: Sink, v: unknown, path: string, index: number, rc: RuleC
   const rawId = field(sink, obj, 'ruleId', path, true);
   const ruleId = rawId === undefined ? undefined : readId(sink, rawId, keyPath(path, 'ruleId'), 64);
   const rawScheme = reqString(sink, obj, 'scheme', path);
-  const scheme = rawScheme === undefined ? undefined : readEnum(sink, rawScheme, keyPath(path, 'scheme'), SCHEMES);
+  const scheme =
+    rawScheme === undefined ? undefined : readEnum(sink, rawScheme, keyPath(path, 'scheme'), SCHEMES);
   const rawFront = field(sink, obj, 'frontPort', path, true);
   const portAt = keyPath(path, 'frontPort');
   let frontPort = rawFront === undefined ? undefined : readInt(sink, rawFront, portAt, 1, 65535);
@@ -193,7 +254,9 @@ function readRule(sink: Sink, v: unknown, path: string, index: number, rc: RuleC
   const tcp = scheme === 'tcp';
   const rawBackends = field(sink, obj, 'backends', path, tcp);
   const backends =
-    rawBackends === undefined ? [] : readVpsieBackends(sink, rawBackends, keyPath(path, 'backends'), rc.policy);
+    rawBackends === undefined
+      ? []
+      : readVpsieBackends(sink, rawBackends, keyPath(path, 'backends'), rc.policy);
   const alpn = scheme === 'http2' ? (['h2', 'http/1.1'] as const) : (['http/1.1'] as const);
   const tlsOptions = { defaultMinVersion: 'TLSv1.2', defaultAlpn: alpn } as const;
   const rawTls = field(sink, obj, 'tls', path, false);
@@ -207,26 +270,44 @@ function readRule(sink: Sink, v: unknown, path: string, index: number, rc: RuleC
     tlsOptions,
   });
   const needsBackPort =
-    (backends !== undefined && backends.length > 0) || tcp || (domains?.some((d) => d.backPort === undefined) ?? false);
+    (backends !== undefined && backends.length > 0) ||
+    tcp ||
+    (domains?.some((d) => d.backPort === undefined) ?? false);
   if (backPort !== undefined && backPort.value === undefined && needsBackPort) {
-    const why = tcp ? 'a tcp rule' : backends !== undefined && backends.length > 0 ? 'the rule has backends' : 'a domain gives no backPort';
+    const why = tcp
+      ? 'a tcp rule'
+      : backends !== undefined && backends.length > 0
+        ? 'the rule has backends'
+        : 'a domain gives no backPort';
     problem(sink, keyPath(path, 'backPort'), `is required (${why})`);
   }
   const secure = scheme === 'https' || scheme === 'http2';
-  if (sink.problems.length !== before || ruleId === undefined || scheme === undefined || frontPort === undefined)
+  if (
+    sink.problems.length !== before ||
+    ruleId === undefined ||
+    scheme === undefined ||
+    frontPort === undefined
+  )
     return undefined;
   if (backPort === undefined || backends === undefined || domains === undefined) return undefined;
-  if (!secure && tls !== undefined) sink.warnings.push({ path: keyPath(path, 'tls'), message: `has no effect on a ${scheme} rule` });
+  if (!secure && tls !== undefined)
+    sink.warnings.push({ path: keyPath(path, 'tls'), message: `has no effect on a ${scheme} rule` });
   if (secure && domains.length > 0 && tls !== undefined)
-    sink.warnings.push({ path: keyPath(path, 'tls'), message: 'has no effect on a rule with domains (each domain has its own)' });
-  const ruleTls = secure && domains.length === 0 ? (tls ?? fileCertificate(rc.certDir, ruleId, alpn)) : undefined;
+    sink.warnings.push({
+      path: keyPath(path, 'tls'),
+      message: 'has no effect on a rule with domains (each domain has its own)',
+    });
+  const ruleTls =
+    secure && domains.length === 0 ? (tls ?? fileCertificate(rc.certDir, ruleId, alpn)) : undefined;
   return {
     ruleId,
     scheme,
     frontPort,
     ...(backPort.value === undefined ? {} : { backPort: backPort.value }),
     backends,
-    domains: secure ? domains.map((d) => (d.tls !== undefined ? d : withFiles(d, rc.certDir, alpn))) : domains,
+    domains: secure
+      ? domains.map((d) => (d.tls !== undefined ? d : withFiles(d, rc.certDir, alpn)))
+      : domains,
     ...(ruleTls === undefined ? {} : { tls: ruleTls }),
     index,
   };
@@ -247,7 +328,8 @@ function readDomains(
   if (v === undefined) return [];
   if (!Array.isArray(v)) return void problem(sink, path, `must be an array, got ${describe(v)}`);
   if (tcp && v.length > 0) return void problem(sink, path, 'must be absent or empty on a tcp rule');
-  if (v.length > MAX_DOMAINS) return void problem(sink, path, `must have 0..${MAX_DOMAINS} items, got ${v.length}`);
+  if (v.length > MAX_DOMAINS)
+    return void problem(sink, path, `must have 0..${MAX_DOMAINS} items, got ${v.length}`);
   const before = sink.problems.length;
   const out: VpsieDomain[] = [];
   const ids: (string | undefined)[] = [];
@@ -261,10 +343,18 @@ function readDomains(
     hosts.push(d?.host);
   }
   forEachDuplicate(ids, (i, first) =>
-    problem(sink, `${indexPath(path, i)}.domainId`, `duplicate domainId ${describe(ids[i])} (also ${indexPath(path, first)})`),
+    problem(
+      sink,
+      `${indexPath(path, i)}.domainId`,
+      `duplicate domainId ${describe(ids[i])} (also ${indexPath(path, first)})`,
+    ),
   );
   forEachDuplicate(hosts, (i, first) =>
-    problem(sink, indexPath(path, i), `serves the same host ${describe(hosts[i])} as ${indexPath(path, first)}`),
+    problem(
+      sink,
+      indexPath(path, i),
+      `serves the same host ${describe(hosts[i])} as ${indexPath(path, first)}`,
+    ),
   );
   return sink.problems.length === before ? out : undefined;
 }

@@ -1,3 +1,4 @@
+import { fromFlat } from '../../../src/model/flat.ts';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ClusterStatus, FailureFlag, HostStatus } from '../../../src/envoy/admin/client.ts';
@@ -87,7 +88,7 @@ describe('BackendHealthReporter against a fake Envoy admin', () => {
     reporter = new BackendHealthReporter({
       source: adminClusterHostSource({ host: '127.0.0.1', port: admin.port }, CLUSTER),
       api,
-      spec: () => spec,
+      spec: () => fromFlat(spec),
     });
   });
 

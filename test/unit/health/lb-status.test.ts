@@ -1,3 +1,4 @@
+import { fromFlat } from '../../../src/model/flat.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendHealthReporter, type BackendHealth } from '../../../src/health/backend-health.ts';
@@ -54,7 +55,7 @@ describe('LbStatusReporter with backend health from a fake Envoy admin', () => {
     const backends = new BackendHealthReporter({
       source: adminClusterHostSource({ host: '127.0.0.1', port: admin.port }, 'lb-web'),
       api: { putBackendHealth: async () => ({}) },
-      spec: () => SPEC,
+      spec: () => fromFlat(SPEC),
     });
     const api = new RecordingStatusApi();
     let envoyServing = true;
