@@ -4,13 +4,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { defaultAgentConfig } from '../../../src/config/defaults.ts';
 import { renderedFiles } from '../../../src/envoy/build/files.ts';
-import {
-  canonicalJson,
-  configHash,
-  inlineCertPath,
-  renderEnvoyConfig,
-  toYaml,
-} from '../../../src/envoy/build/render.ts';
+import { canonicalJson, configHash, inlineCertPath, toYaml } from '../../../src/envoy/build/render.ts';
 import { specContextFromConfig } from '../../../src/spec/context.ts';
 import type { LoadBalancerSpec } from '../../../src/spec/types.ts';
 import { validateSpec } from '../../../src/spec/validate.ts';
@@ -173,8 +167,11 @@ test('both packagings carry the same resources: static inlines the routes and en
   const r = renderFlat(spec(), config);
   const strip = <T extends { '@type': string }>({ '@type': _, ...rest }: T) => rest;
   const hcm = (l: { filter_chains: readonly { filters: readonly unknown[] }[] }) =>
-    (l.filter_chains[0]?.filters.at(-1) as { typed_config: { route_config?: unknown; rds?: unknown } })
-      .typed_config;
+    (
+      (l.filter_chains[0]?.filters ?? []).at(-1) as {
+        typed_config: { route_config?: unknown; rds?: unknown };
+      }
+    ).typed_config;
   const staticListener = r.staticBootstrap.static_resources.listeners[0];
   const runtimeListener = r.listeners.resources[0];
   assert.ok(staticListener !== undefined && runtimeListener !== undefined);
