@@ -10,7 +10,7 @@ import { Journal, Logger } from './log.ts';
 import { loadSchema, type SchemaAdapter } from './schema.ts';
 import { Stats } from './stats.ts';
 import { closeWatchers } from './watch.ts';
-import { FileSubscription, ResourceStore, SdsRegistry, TYPE } from './xds.ts';
+import { ChildRegistry, FileSubscription, ResourceStore, SdsRegistry, TYPE } from './xds.ts';
 
 const env = process.env;
 const flag = (name: string): boolean => env[name] === '1';
@@ -165,6 +165,7 @@ async function serve(
   const lds = new ResourceStore();
   const deps = { schema, stats, log, journal, reject: control.reject };
   const sds = new SdsRegistry(deps);
+  const xds = new ChildRegistry(deps);
   const model: AdminModel = {
     opts,
     bootstrap,
@@ -174,6 +175,7 @@ async function serve(
     cds,
     lds,
     sds,
+    xds,
     version: versionString(),
     baseId: () => hr?.baseId ?? opts.baseId,
     startTimeMs,
@@ -240,10 +242,18 @@ async function serve(
     return fatal(err);
   }
   setState('INITIALIZING');
-  if (bootstrap.cds !== undefined) new FileSubscription('cluster', bootstrap.cds, cds, deps).start();
+  if (bootstrap.cds !== undefined) {
+    const onClusters = (): void => xds.ensureEndpoints([...cds.active.values()].map((r) => r.body));
+    new FileSubscription('cluster', bootstrap.cds, cds, { ...deps, onApplied: onClusters }).start();
+  }
   sds.ensure(bootstrap.staticListeners);
+  xds.ensureRoutes(bootstrap.staticListeners);
   if (bootstrap.lds !== undefined) {
-    const onApplied = (): void => sds.ensure([...lds.active.values()].map((r) => r.body));
+    const onApplied = (): void => {
+      const listeners = [...lds.active.values()].map((r) => r.body);
+      sds.ensure(listeners);
+      xds.ensureRoutes(listeners);
+    };
     new FileSubscription('listener', bootstrap.lds, lds, { ...deps, onApplied }).start();
   }
   const initDelay = Number(env.ENVOY_DOUBLE_INIT_DELAY_MS ?? '0');
