@@ -5,7 +5,7 @@ import type { FileOwner } from '../util/atomic.ts';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
-import { type AdminClient, createAdminClient, dynamicVersions } from '../envoy/admin/client.ts';
+import { type AdminClient, acceptedVersions, createAdminClient } from '../envoy/admin/client.ts';
 import { xdsFilePaths } from '../envoy/build/names.ts';
 import {
   type EnvoyStatus,
@@ -41,6 +41,9 @@ export interface EnvoyApplierStatus extends EnvoyStatus {
 const STAT_FILTER =
   '^(cluster_manager\\.cds|listener_manager\\.lds|http\\..*\\.rds\\..*|cluster\\..*)\\.update_(success|rejected)$';
 
+/** The accepted versions of RDS subscriptions and EDS clusters (text readouts). */
+const SUBSCRIPTION_VERSIONS = '^(http\\..*\\.rds\\..*|cluster\\..*)\\.version_text$';
+
 /** The version_info a DiscoveryResponse file carries (toYaml puts it on the first line). */
 export function fileVersion(content: string): string | undefined {
   const m = /^version_info: (['"]?)([^'"\n]+)\1$/m.exec(content);
@@ -68,7 +71,7 @@ export class EnvoyApplier extends FileApplier {
     this.#o = options;
     const e = options.config.envoy;
     this.strategy = e.applyStrategy;
-    // A full /config_dump grows with the clusters and listeners: a larger cap than the client's default.
+    // Verification reads stats; the cap is for the occasional full /config_dump (it grows with the config).
     this.#admin = createAdminClient({
       ...e.adminAddress,
       allowNonLoopback: e.allowNonLoopbackAdmin,
@@ -216,7 +219,7 @@ export class EnvoyApplier extends FileApplier {
 
   /**
    * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected did not)
-   * and /config_dump carries the new version_info. Returns the failure, or undefined when verified.
+   * and the accepted version (version_text) is the new one. Returns the failure, or undefined when verified.
    */
   async #verifyDynamic(
     generation: Generation,
@@ -239,7 +242,12 @@ export class EnvoyApplier extends FileApplier {
       .flatMap((f) =>
         f.resource === undefined
           ? []
-          : [subscriptionStats(f.role === 'routes' ? 'routes' : 'endpoints', f.resource)],
+          : [
+              {
+                ...subscriptionStats(f.role === 'routes' ? 'routes' : 'endpoints', f.resource),
+                version: fileVersion(f.content),
+              },
+            ],
       );
     const deadline = Date.now() + e.verifyTimeoutMs;
     let last = 'no answer from admin';
@@ -262,16 +270,18 @@ export class EnvoyApplier extends FileApplier {
           const name = `${KINDS[kind].stat}.update_success`;
           return (stats.get(name) ?? 0) > (baseline.get(name) ?? 0);
         });
-        // A subscription recreated with its resource's parent starts its counters again: "changed and not 0".
+        // Each subscription that reads a replaced file shows that file's version as its accepted version.
+        const texts =
+          subscriptions.length === 0
+            ? new Map<string, string>()
+            : await this.#admin.textReadouts(SUBSCRIPTION_VERSIONS);
         const taken = subscriptions.every((s) =>
-          [...stats].some(
-            ([name, v]) => s.matches(name, 'success') && v > 0 && v !== (baseline.get(name) ?? 0),
-          ),
+          [...texts].some(([name, v]) => s.matches(name, 'version_text') && v === s.version),
         );
-        const versions = dynamicVersions(await this.#admin.configDump());
+        const versions = await acceptedVersions(this.#admin);
         const current = kinds.every((kind) => versions[KINDS[kind].dump] === want[kind]);
         if (advanced && current && taken) return undefined;
-        last = `update_success advanced: ${advanced}; routes/endpoints taken: ${taken}; config_dump versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
+        last = `update_success advanced: ${advanced}; routes/endpoints taken: ${taken}; accepted versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }
@@ -317,9 +327,9 @@ export class EnvoyApplier extends FileApplier {
     let last = '';
     while (Date.now() < deadline) {
       try {
-        const v = dynamicVersions(await this.#admin.configDump());
+        const v = await acceptedVersions(this.#admin);
         if (v.clusters === clusters && v.listeners === listeners) return { restored: true };
-        last = `config_dump versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
+        last = `accepted versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }
@@ -350,12 +360,13 @@ async function readIfExists(path: string): Promise<string | undefined> {
 
 /** The stats of the RDS subscription of a route configuration, or of an EDS cluster. */
 function subscriptionStats(role: 'routes' | 'endpoints', resource: string) {
+  const stat = (outcome: string) => (outcome === 'version_text' ? outcome : `update_${outcome}`);
   const rds = (name: string, outcome: string) =>
-    name.startsWith('http.') && name.endsWith(`.rds.${resource}.update_${outcome}`);
-  const eds = (name: string, outcome: string) => name === `cluster.${resource}.update_${outcome}`;
+    name.startsWith('http.') && name.endsWith(`.rds.${resource}.${stat(outcome)}`);
+  const eds = (name: string, outcome: string) => name === `cluster.${resource}.${stat(outcome)}`;
   return {
     what: role === 'routes' ? `route configuration ${resource}` : `the endpoints of ${resource}`,
-    matches: (name: string, outcome: 'success' | 'rejected') =>
+    matches: (name: string, outcome: 'success' | 'rejected' | 'version_text') =>
       role === 'routes' ? rds(name, outcome) : eds(name, outcome),
   };
 }
