@@ -23,7 +23,8 @@ after(async () => {
 
 /** The version_info of the live clusters and listeners files (each file carries the digest of its own resources). */
 async function liveVersions(t: { config: { envoy: { configPath: string } } }) {
-  const of = async (name: string) => fileVersion(await readFile(join(t.config.envoy.configPath, name), 'utf8'));
+  const of = async (name: string) =>
+    fileVersion(await readFile(join(t.config.envoy.configPath, name), 'utf8'));
   return { clusters: await of('clusters.yaml'), listeners: await of('listeners.yaml') };
 }
 
