@@ -28,7 +28,9 @@ export function schemaProblems(rendered: RenderedConfig): Problem[] {
     ...rendered.endpoints.flatMap((e) =>
       within(`endpoints/${e.name}`, checker.checkDiscoveryResponse(e.document)),
     ),
-    ...(rendered.secrets ? within('secrets.yaml', checker.checkDiscoveryResponse(rendered.secrets)) : []),
+    ...rendered.secrets.flatMap((s) =>
+      within(`secrets/${s.name}`, checker.checkDiscoveryResponse(s.document)),
+    ),
   ];
 }
 

@@ -37,9 +37,13 @@ export interface EnvoyApplierStatus extends EnvoyStatus {
   readonly restoreFailed?: string;
 }
 
-/** LDS/CDS, every RDS subscription (`http.<prefix>.rds.<route>.`) and every EDS cluster (`cluster.<name>.`). */
+/**
+ * LDS/CDS, every RDS subscription (`http.<prefix>.rds.<route>.`) and every EDS cluster (`cluster.<name>.`).
+ * update_rejected: Envoy refused a resource; update_failure: it could not read the file into a response at all
+ * (YAML, an unknown @type, a string where a number goes: shown on the real binary in validate-xds.test.ts).
+ */
 const STAT_FILTER =
-  '^(cluster_manager\\.cds|listener_manager\\.lds|http\\..*\\.rds\\..*|cluster\\..*)\\.update_(success|rejected)$';
+  '^(cluster_manager\\.cds|listener_manager\\.lds|http\\..*\\.rds\\..*|cluster\\..*)\\.update_(success|rejected|failure)$';
 
 /** The accepted versions of RDS subscriptions and EDS clusters (text readouts). */
 const SUBSCRIPTION_VERSIONS = '^(http\\..*\\.rds\\..*|cluster\\..*)\\.version_text$';
@@ -218,7 +222,8 @@ export class EnvoyApplier extends FileApplier {
   }
 
   /**
-   * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected did not)
+   * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected and
+   * update_failure did not)
    * and the accepted version (version_text) is the new one. Returns the failure, or undefined when verified.
    */
   async #verifyDynamic(
@@ -255,14 +260,19 @@ export class EnvoyApplier extends FileApplier {
       try {
         const stats = await this.#admin.statsFiltered(STAT_FILTER);
         for (const kind of kinds) {
-          const name = `${KINDS[kind].stat}.update_rejected`;
-          if ((stats.get(name) ?? 0) > (baseline.get(name) ?? 0)) {
-            return `Envoy rejected the ${kind} update (${name} ${baseline.get(name) ?? 0} → ${stats.get(name)})`;
+          for (const refused of ['update_rejected', 'update_failure']) {
+            const name = `${KINDS[kind].stat}.${refused}`;
+            if ((stats.get(name) ?? 0) > (baseline.get(name) ?? 0)) {
+              return `Envoy rejected the ${kind} update (${name} ${baseline.get(name) ?? 0} → ${stats.get(name)})`;
+            }
           }
         }
         for (const s of subscriptions) {
           for (const [name, value] of stats) {
-            if (s.matches(name, 'rejected') && value > (baseline.get(name) ?? 0))
+            if (
+              (s.matches(name, 'rejected') || s.matches(name, 'failure')) &&
+              value > (baseline.get(name) ?? 0)
+            )
               return `Envoy rejected ${s.what} (${name} ${baseline.get(name) ?? 0} → ${value})`;
           }
         }
@@ -366,7 +376,7 @@ function subscriptionStats(role: 'routes' | 'endpoints', resource: string) {
   const eds = (name: string, outcome: string) => name === `cluster.${resource}.${stat(outcome)}`;
   return {
     what: role === 'routes' ? `route configuration ${resource}` : `the endpoints of ${resource}`,
-    matches: (name: string, outcome: 'success' | 'rejected' | 'version_text') =>
+    matches: (name: string, outcome: 'success' | 'rejected' | 'failure' | 'version_text') =>
       role === 'routes' ? rds(name, outcome) : eds(name, outcome),
   };
 }

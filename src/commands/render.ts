@@ -35,7 +35,7 @@ export async function renderCommand(args: RenderArgs): Promise<number> {
     ...rendered.endpoints.map((e): [string, object] => [`dynamic/endpoints/${basename(e.path)}`, e.document]),
     ...rendered.routes.map((r): [string, object] => [`dynamic/routes/${basename(r.path)}`, r.document]),
     ['dynamic/listeners.yaml', rendered.listeners],
-    ...(rendered.secrets ? ([['dynamic/secrets.yaml', rendered.secrets]] as [string, object][]) : []),
+    ...rendered.secrets.map((s): [string, object] => [`dynamic/secrets/${basename(s.path)}`, s.document]),
     ['static.yaml', rendered.staticBootstrap],
   ];
   try {

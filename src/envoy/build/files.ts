@@ -33,12 +33,13 @@ export function renderedFiles(rendered: RenderedConfig): RenderedFile[] {
     content: f.pem.reveal(),
     mode: f.mode,
   }));
-  if (rendered.secrets !== undefined) {
+  for (const s of rendered.secrets) {
     files.push({
       role: 'secrets',
-      path: paths.secrets,
-      content: toYaml(rendered.secrets),
+      path: s.path,
+      content: toYaml(s.document),
       mode: CONFIG_MODE,
+      resource: s.name,
     });
   }
   for (const e of rendered.endpoints) {

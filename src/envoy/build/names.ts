@@ -29,7 +29,8 @@ export interface XdsFilePaths {
   readonly routesDirectory: string;
   readonly endpointsDirectory: string;
   readonly clusters: string;
-  readonly secrets: string;
+  /** One file per SDS secret too: an SDS response holds exactly one secret. */
+  readonly secretsDirectory: string;
 }
 
 /** `name` as a file name: `|` (the model's name separator) becomes `+`, which no id may contain either. */
@@ -37,6 +38,8 @@ const fileName = (name: string): string => `${name.replaceAll('|', '+')}.yaml`;
 
 export const routeFile = (paths: XdsFilePaths, routeName: string): string =>
   posix.join(paths.routesDirectory, fileName(routeName));
+export const secretFile = (paths: XdsFilePaths, secretName: string): string =>
+  posix.join(paths.secretsDirectory, fileName(secretName));
 export const endpointsFile = (paths: XdsFilePaths, clusterName: string): string =>
   posix.join(paths.endpointsDirectory, fileName(clusterName));
 
@@ -51,6 +54,6 @@ export function xdsFilePaths(config: AgentConfig): XdsFilePaths {
     routesDirectory: posix.join(directory, 'routes'),
     endpointsDirectory: posix.join(directory, 'endpoints'),
     clusters: posix.join(directory, 'clusters.yaml'),
-    secrets: posix.join(directory, 'secrets.yaml'),
+    secretsDirectory: posix.join(directory, 'secrets'),
   };
 }

@@ -34,7 +34,7 @@ import { buildCluster, needsDns } from './cluster.ts';
 import { buildLoadAssignment } from './endpoints.ts';
 import { writeCanonical } from './hash.ts';
 import { buildListeners } from './listener.ts';
-import { endpointsFile, routeFile, type XdsFilePaths, xdsFilePaths } from './names.ts';
+import { endpointsFile, routeFile, secretFile, type XdsFilePaths, xdsFilePaths } from './names.ts';
 import { buildRouteConfiguration } from './route.ts';
 import { buildSecrets, type InlineCertFile, resolveTlsFiles } from './tls.ts';
 
@@ -50,8 +50,8 @@ export interface RenderedConfig {
   readonly clusters: DiscoveryResponse<ClusterResource>;
   /** One document (and file) per EDS cluster. */
   readonly endpoints: readonly XdsFile<ClusterLoadAssignmentResource>[];
-  /** Present when some listener serves TLS; to be written to `paths.secrets`. */
-  readonly secrets?: DiscoveryResponse<SecretResource>;
+  /** One document (and file) per SDS secret (Envoy's SDS takes exactly one secret per response). */
+  readonly secrets: readonly XdsFile<SecretResource>[];
   readonly staticBootstrap: StaticBootstrap;
   /** SHA-256 hex of everything rendered. */
   readonly hash: string;
@@ -95,8 +95,10 @@ export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig)
       return buildSecrets({ certificate: c.secretName, ca: c.caSecretName }, files);
     });
 
-  const sdsSource = source(paths.secrets);
-  const fileRef = (name: string): SdsSecretConfig => ({ name, sds_config: sdsSource });
+  const fileRef = (name: string): SdsSecretConfig => ({
+    name,
+    sds_config: fileConfigSource(secretFile(paths, name), paths.secretsDirectory),
+  });
   const staticRef = (name: string): SdsSecretConfig => ({ name });
   const routeConfigs = model.listeners.filter((l) => l.kind !== 'tcp').map(buildRouteConfiguration);
   const routesByName = new Map(routeConfigs.map((r) => [r.name, r]));
@@ -137,8 +139,11 @@ export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig)
     path: endpointsFile(paths, a.cluster_name),
     document: response([{ '@type': TYPE_URL.clusterLoadAssignment, ...a } as ClusterLoadAssignmentResource]),
   }));
-  const secretResources = secrets.map((s): SecretResource => ({ '@type': TYPE_URL.secret, ...s }));
-  const secretResponse = secretResources.length === 0 ? undefined : response(secretResources);
+  const secretFiles = secrets.map((s) => ({
+    name: s.name,
+    path: secretFile(paths, s.name),
+    document: response([{ '@type': TYPE_URL.secret, ...s } as SecretResource]),
+  }));
 
   const bootstrap = buildDynamicBootstrap(model, config);
   const staticBootstrap = buildStaticBootstrap(model, config, {
@@ -153,7 +158,7 @@ export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig)
     routes: routes.map((r) => [r.name, r.document.version_info]),
     clusters: clusters.version_info,
     endpoints: endpoints.map((e) => [e.name, e.document.version_info]),
-    secrets: secretResponse?.version_info ?? null,
+    secrets: secretFiles.map((f) => [f.name, f.document.version_info]),
   });
 
   return {
@@ -162,7 +167,7 @@ export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig)
     routes,
     clusters,
     endpoints,
-    ...(secretResponse === undefined ? {} : { secrets: secretResponse }),
+    secrets: secretFiles,
     staticBootstrap,
     hash,
     paths,

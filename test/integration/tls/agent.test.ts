@@ -100,7 +100,7 @@ describe('certificate housekeeping in the agent', () => {
     const now = await inlineFiles(certDir);
     assert.equal(now.length, 2, now.join(', '));
     for (const f of now) assert.ok(!filesA.includes(f));
-    const secrets = await readFile(join(config.envoy.configPath, 'secrets.yaml'), 'utf8');
+    const secrets = await readFile(join(config.envoy.configPath, 'secrets', 'lb-lb-test-cert.yaml'), 'utf8');
     for (const f of now) assert.ok(secrets.includes(join(certDir, f)));
     assert.equal(applier.committedHash(), r2.hash);
   });

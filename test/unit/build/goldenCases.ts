@@ -13,7 +13,7 @@ export const GOLDEN_DIR = fileURLToPath(new URL('../../golden/', import.meta.url
 
 /**
  * The documents each case pins, one file per resource type; `secrets.yaml` exists only when the case renders
- * secrets. Route configurations and endpoints are one Envoy file each: their golden file holds them all, each
+ * secrets. Secrets, route configurations and endpoints are one Envoy file each: their golden file holds them all, each
  * headed by the file name Envoy reads it from.
  */
 export const OUTPUTS = [
@@ -62,9 +62,9 @@ export function renderCase(name: string): { rendered: RenderedConfig; documents:
     ['clusters.yaml', toYaml(rendered.clusters)],
     ['static.yaml', toYaml(rendered.staticBootstrap)],
   ]);
-  if (rendered.secrets !== undefined) documents.set('secrets.yaml', toYaml(rendered.secrets));
   const perFile = (files: readonly { path: string; document: object }[]) =>
     files.map((f) => `# ${basename(f.path)}\n${toYaml(f.document)}`).join('---\n');
+  if (rendered.secrets.length > 0) documents.set('secrets.yaml', perFile(rendered.secrets));
   if (rendered.routes.length > 0) documents.set('routes.yaml', perFile(rendered.routes));
   if (rendered.endpoints.length > 0) documents.set('endpoints.yaml', perFile(rendered.endpoints));
   return { rendered, documents };

@@ -24,7 +24,7 @@ test('the hash is 64 hex digits; each file version_info is the digest of its own
   const docs = [
     r.listeners,
     r.clusters,
-    r.secrets,
+    ...r.secrets.map((x) => x.document),
     ...r.routes.map((x) => x.document),
     ...r.endpoints.map((x) => x.document),
   ];
@@ -158,7 +158,7 @@ test('runtime layout: bootstrap reads LDS/CDS from files in the watched config d
     },
   });
   assert.equal(r.paths.bootstrap, '/run/envoy/bootstrap.yaml');
-  assert.equal(r.secrets, undefined);
+  assert.deepEqual(r.secrets, []);
   assert.ok(!('static_resources' in r.bootstrap));
   assert.deepEqual(r.bootstrap.node, { id: 'vpsie-lb-lb1', cluster: 'vpsie-lb' });
 });
@@ -200,19 +200,20 @@ test('https: runtime listeners fetch certificates by file SDS; static ones name 
   );
   const runtimeCtx =
     r.listeners.resources[0]?.filter_chains[0]?.transport_socket?.typed_config.common_tls_context;
-  const sdsConfig = {
+  // One file per secret: Envoy's SDS rejects a response that holds more than one.
+  const sdsConfig = (file: string) => ({
     resource_api_version: 'V3',
     path_config_source: {
-      path: '/etc/envoy/dynamic/secrets.yaml',
-      watched_directory: { path: '/etc/envoy/dynamic' },
+      path: `/etc/envoy/dynamic/secrets/${file}`,
+      watched_directory: { path: '/etc/envoy/dynamic/secrets' },
     },
-  };
+  });
   assert.deepEqual(runtimeCtx?.tls_certificate_sds_secret_configs, [
-    { name: 'lb-lb1-cert', sds_config: sdsConfig },
+    { name: 'lb-lb1-cert', sds_config: sdsConfig('lb-lb1-cert.yaml') },
   ]);
   assert.deepEqual(runtimeCtx?.validation_context_sds_secret_config, {
     name: 'lb-lb1-ca',
-    sds_config: sdsConfig,
+    sds_config: sdsConfig('lb-lb1-ca.yaml'),
   });
   const staticCtx =
     r.staticBootstrap.static_resources.listeners[0]?.filter_chains[0]?.transport_socket?.typed_config
@@ -238,12 +239,17 @@ test('https: runtime listeners fetch certificates by file SDS; static ones name 
     },
   ];
   assert.deepEqual(r.staticBootstrap.static_resources.secrets, secrets);
+  const typed = secrets.map((s) => ({
+    '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+    ...s,
+  }));
+  // One file per secret: Envoy's SDS takes exactly one secret per response.
   assert.deepEqual(
-    r.secrets?.resources,
-    secrets.map((s) => ({
-      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
-      ...s,
-    })),
+    r.secrets.map((f) => [f.path, f.document.resources]),
+    [
+      ['/etc/envoy/dynamic/secrets/lb-lb1-cert.yaml', typed.slice(0, 1)],
+      ['/etc/envoy/dynamic/secrets/lb-lb1-ca.yaml', typed.slice(1)],
+    ],
   );
   assert.deepEqual(r.files.inline, []);
 });
@@ -316,7 +322,7 @@ test('renderedFiles lists what the applier writes, referenced files before their
     files.map((f) => [f.role, f.path, f.mode]),
     [
       ['certificate', inlineCertPath('/etc/vpsie-lb/certs', 'privateKey', KEY_PEM), 0o600],
-      ['secrets', '/etc/envoy/dynamic/secrets.yaml', 0o644],
+      ['secrets', '/etc/envoy/dynamic/secrets/lb-lb1-cert.yaml', 0o644],
       ['endpoints', '/etc/envoy/dynamic/endpoints/lb-lb1.yaml', 0o644],
       ['clusters', '/etc/envoy/dynamic/clusters.yaml', 0o644],
       ['routes', '/etc/envoy/dynamic/routes/lb-lb1.yaml', 0o644],
