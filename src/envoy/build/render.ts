@@ -81,7 +81,6 @@ function response<R extends XdsResource>(resources: R[]): DiscoveryResponse<R> {
 export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig): RenderedConfig {
   const paths = xdsFilePaths(config);
   const certDir = config.tls.certDir;
-  const source = (file: string) => fileConfigSource(file, paths.directory);
 
   // Only certificates a listener serves become secrets (a tls_config on an http LB is checked, not served).
   const served = new Set(model.listeners.flatMap((l) => l.tlsChains.map((t) => t.certificate)));

@@ -45,7 +45,7 @@ before(async () => {
     backends: pool(b).map(({ port: _p, ...rest }) => rest),
     ...extra,
   });
-  agent = await startRealAgent((lbPort, certDir) => {
+  agent = await startRealAgent((lbPort) => {
     ports.http = lbPort;
     return {
       identifier: 'lb-real',
@@ -98,7 +98,6 @@ before(async () => {
         },
       ],
     };
-    void certDir;
   });
 });
 
