@@ -52,7 +52,7 @@ export interface SniReply extends HostReply {
 /** HTTPS/1.1 to 127.0.0.1:port with SNI `servername` (omitted when undefined) and `Host: host`. */
 export function sniGet(port: number, servername: string | undefined, host: string): Promise<SniReply> {
   return new Promise((resolve, reject) => {
-    const req = https.request({
+    const options: https.RequestOptions & tls.ConnectionOptions = {
       host: '127.0.0.1',
       port,
       path: '/',
@@ -64,7 +64,8 @@ export function sniGet(port: number, servername: string | undefined, host: strin
       ALPNProtocols: ['h2', 'http/1.1'],
       headers: { host },
       timeout: 10_000,
-    });
+    };
+    const req = https.request(options);
     req.on('response', (res) => {
       const socket = res.socket as tls.TLSSocket;
       const cn = socket.getPeerCertificate().subject?.CN;
