@@ -119,3 +119,62 @@ export function h2HostGet(port: number, host: string): Promise<SniReply> {
     stream.end();
   });
 }
+
+/** One backend of a loopback pool: answers its id; the health path answers `healthStatus`. */
+export interface PoolMember {
+  readonly id: string;
+  readonly ip: string;
+  healthStatus: number;
+  hits: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A VPSie pool on loopback: the form gives a pool one port, so its backends are HTTP servers on the same port at
+ * 127.0.0.1, 127.0.0.2, … (Linux routes all of 127.0.0.0/8 to loopback).
+ */
+export async function loopbackPool(
+  ids: readonly string[],
+  freePort: () => Promise<number>,
+): Promise<{ port: number; members: PoolMember[] }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const members: PoolMember[] = [];
+    try {
+      for (const [i, id] of ids.entries()) members.push(await member(id, `127.0.0.${i + 1}`, port));
+      return { port, members };
+    } catch {
+      await Promise.all(members.map((m) => m.close()));
+    }
+  }
+  throw new Error('no port free on every loopback address');
+}
+
+async function member(id: string, ip: string, port: number): Promise<PoolMember> {
+  const server = http.createServer();
+  server.keepAliveTimeout = 500;
+  const m: PoolMember = {
+    id,
+    ip,
+    healthStatus: 200,
+    hits: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.url === '/healthz') {
+      res.writeHead(m.healthStatus).end('health');
+      return;
+    }
+    m.hits++;
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(id);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, ip, () => resolve());
+  });
+  return m;
+}
