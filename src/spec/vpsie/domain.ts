@@ -172,7 +172,9 @@ export function readDomain(sink: Sink, v: unknown, path: string, dc: DomainConte
   const backPort = optInt0(sink, obj, 'backPort', path, 1, 65535);
   const algorithm = optAlgorithm(sink, obj, 'algorithm', path);
   const redirect = optFlag(sink, obj, 'redirectHTTP', path);
+  const healthBefore = sink.problems.length;
   const health = readHealthFields(sink, obj, path);
+  const healthValid = sink.problems.length === healthBefore;
   const cookieCheck = optFlag(sink, obj, 'cookieCheck', path);
   const cookieName = optString(sink, obj, 'cookieName', path);
   if (cookieName !== undefined) {
@@ -192,7 +194,8 @@ export function readDomain(sink: Sink, v: unknown, path: string, dc: DomainConte
 
   const eff = effectiveHealth(health, dc.lb);
   const fromDomain = health.checkInterval !== undefined || health.fastInterval !== undefined;
-  if (fromDomain && eff.timeoutMs >= eff.intervalMs) {
+  // Only when both fields read well: an invalid interval is its own problem, not also a wrong pair.
+  if (healthValid && fromDomain && eff.timeoutMs >= eff.intervalMs) {
     problem(
       sink,
       keyPath(path, 'fastInterval'),

@@ -129,7 +129,9 @@ export function readVpsieLoadBalancer(
       `must be 1..255 characters without control characters, got ${describe(lbName)}`,
     );
   const algorithm = optAlgorithm(sink, obj, 'algorithm', path)?.value;
+  const healthBefore = sink.problems.length;
   const hf = readHealthFields(sink, obj, path);
+  const healthValid = sink.problems.length === healthBefore;
   const redirectHTTP = optFlag(sink, obj, 'redirectHTTP', path)?.value;
   const cookieCheck = optFlag(sink, obj, 'cookieCheck', path)?.value;
   const cookieName = optString(sink, obj, 'cookieName', path);
@@ -139,8 +141,9 @@ export function readVpsieLoadBalancer(
   }
   const timeout = optInt0(sink, obj, 'timeout', path, 0, 3600)?.value;
   const lb: LbDefaults = { algorithm, ...hf, redirectHTTP, cookieCheck, cookieName };
+  // A domain pairing its own fastInterval with an invalid LB checkInterval is not blamed for the LB's mistake.
   const health = effectiveHealth(hf, lb);
-  if (health.timeoutMs >= health.intervalMs) {
+  if (healthValid && health.timeoutMs >= health.intervalMs) {
     const at =
       hf.fastInterval !== undefined || hf.checkInterval === undefined ? 'fastInterval' : 'checkInterval';
     problem(
