@@ -226,7 +226,7 @@ export async function startAgent(
       const report = await reconciler.reconcile(trigger, { retryFailed: trigger === 'sighup' });
       await certificates.afterReconcile(report, reconciler.spec);
       // /status and the expiry gauge show the certificate Envoy serves, not one that was prepared and rolled back.
-      obs.onCertificate(certificates.committedCertificate);
+      obs.onCertificates(certificates.committedCertificates);
     },
     onError: (err) => logger.error({ err }, 'reconcile crashed'),
   });

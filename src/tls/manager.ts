@@ -35,12 +35,20 @@ export interface PreparedCertificates {
   /** The certificate files the generation names (not generation.files: that would serialise every file). */
   readonly rendered: { readonly files: { readonly inline: readonly { readonly path: string }[] } };
   readonly certificate?: CertificateInfo;
+  /** Every certificate, by the domain (served host, or LB id) it is for. */
+  readonly certificates?: readonly DomainCertificate[];
+}
+
+export interface DomainCertificate {
+  readonly label: string;
+  readonly info: CertificateInfo;
 }
 
 interface Known {
   readonly hash: string;
   readonly files: ReadonlySet<string>;
   readonly certificate?: CertificateInfo;
+  readonly certificates: readonly DomainCertificate[];
 }
 
 export class CertificateManager {
@@ -87,12 +95,19 @@ export class CertificateManager {
     return this.#committed?.certificate;
   }
 
+  /** Every certificate of the committed generation, by domain. */
+  get committedCertificates(): readonly DomainCertificate[] {
+    return this.#committed?.certificates ?? [];
+  }
+
   /** Note every successfully prepared generation (the reconciler may then commit it). */
   prepared(p: PreparedCertificates): void {
     this.#prepared = {
       hash: p.generation.hash,
       files: new Set(p.rendered.files.inline.map((f) => f.path)),
       ...(p.certificate ? { certificate: p.certificate } : {}),
+      certificates:
+        p.certificates ?? (p.certificate === undefined ? [] : [{ label: '', info: p.certificate }]),
     };
   }
 
@@ -141,7 +156,13 @@ export class CertificateManager {
 
   async #checkExpiry(): Promise<void> {
     try {
-      await this.expiry.check(this.#committed?.certificate, this.#now());
+      // Each domain's certificate once (a certificate shared by several domains is warned about once).
+      const seen = new Set<string>();
+      for (const c of this.#committed?.certificates ?? []) {
+        if (seen.has(c.info.fingerprint256)) continue;
+        seen.add(c.info.fingerprint256);
+        await this.expiry.check(c.info, this.#now(), c.label);
+      }
     } catch (err) {
       this.#o.logger.warn({ error: errorMessage(err) }, 'certificate expiry check failed');
     }
