@@ -49,6 +49,8 @@ export interface BackendStatusEntry {
   readonly port: number;
   readonly enabled: boolean;
   readonly health: BackendHealth;
+  /** VPSie form: the VM behind the backend (shown only). */
+  readonly vm_identifier?: string;
 }
 
 /** Pure: the health of every enabled backend of `backends`, given Envoy's hosts. */
@@ -196,6 +198,7 @@ export class BackendHealthReporter {
       port: b.port,
       enabled: b.enabled,
       health: (b.enabled ? this.#current.get(b.id) : undefined) ?? 'unknown',
+      ...(b.vmIdentifier === undefined ? {} : { vm_identifier: b.vmIdentifier }),
     }));
   }
 
