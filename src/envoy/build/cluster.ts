@@ -14,7 +14,7 @@ import { seconds } from './duration.ts';
 import { buildLoadAssignment } from './endpoints.ts';
 import { buildHealthCheck } from './healthCheck.ts';
 import { CIRCUIT_BREAKER_MAX_RETRIES, CONNECTION_BUFFER_LIMIT_BYTES } from './limits.ts';
-import { prune } from './prune.ts';
+import { compact } from './prune.ts';
 import { buildUpstreamTls } from './tls.ts';
 
 export { buildLoadAssignment, enabledBackends } from './endpoints.ts';
@@ -70,7 +70,7 @@ export function buildCluster(pool: Pool, config: AgentConfig, eds?: ConfigSource
     ? [{ name: 'health-check-tls', match: HEALTH_CHECK_TLS_MATCH, transport_socket: buildUpstreamTls() }]
     : undefined;
   const viaEds = eds !== undefined && !dns;
-  return prune<Cluster>({
+  return compact<Cluster>({
     name: pool.name,
     type: dns ? 'STRICT_DNS' : viaEds ? 'EDS' : 'STATIC',
     // V4_PREFERRED: one address family per name. ALL would turn dual-stack names into twice the hosts, each with

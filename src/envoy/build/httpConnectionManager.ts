@@ -11,7 +11,7 @@ import {
   REQUEST_HEADERS_TIMEOUT_SECONDS,
   STREAM_IDLE_TIMEOUT_SECONDS,
 } from './limits.ts';
-import { prune } from './prune.ts';
+import { compact } from './prune.ts';
 import { requestTimeoutSeconds } from './route.ts';
 
 /** Routes inline (static packaging) or by RDS from a file (runtime layout: domain changes leave the listener alone). */
@@ -22,9 +22,9 @@ export function buildHttpConnectionManager(
   routes: RouteSource,
 ): HttpConnectionManagerFilter {
   if (l.routeName === undefined) throw new Error(`bug: listener ${l.name} has no route configuration`);
-  return prune<HttpConnectionManagerFilter>({
+  return {
     name: EXTENSION.httpConnectionManager,
-    typed_config: {
+    typed_config: compact({
       '@type': TYPE_URL.httpConnectionManager,
       stat_prefix: l.statPrefix,
       // AUTO: HTTP/2 when ALPN says h2 (http2 rules offer it), else HTTP/1.1.
@@ -58,6 +58,6 @@ export function buildHttpConnectionManager(
         // The router is terminal and must stay last.
         { name: EXTENSION.router, typed_config: { '@type': TYPE_URL.router } },
       ],
-    },
-  });
+    }),
+  };
 }

@@ -12,7 +12,7 @@ import { EXTENSION, TYPE_URL } from '../types/index.ts';
 import { buildHttpConnectionManager, type RouteSource } from './httpConnectionManager.ts';
 import { CONNECTION_BUFFER_LIMIT_BYTES } from './limits.ts';
 import { type ListenerFamily, names } from './names.ts';
-import { prune } from './prune.ts';
+import { compact } from './prune.ts';
 import { buildTcpProxy } from './tcpProxy.ts';
 import { buildDownstreamTls } from './tls.ts';
 
@@ -39,10 +39,13 @@ export function buildConnectionLimit(l: ListenerModel): ConnectionLimitFilter | 
   };
 }
 
-function chain(l: ListenerModel, sources: ListenerSources, tls?: TlsChain): FilterChain {
-  const terminal: TerminalFilter =
-    l.kind === 'tcp' ? buildTcpProxy(l) : buildHttpConnectionManager(l, sources.routes);
-  const limit = buildConnectionLimit(l);
+function chain(
+  l: ListenerModel,
+  sources: ListenerSources,
+  terminal: TerminalFilter,
+  limit: ConnectionLimitFilter | undefined,
+  tls?: TlsChain,
+): FilterChain {
   let transport: FilterChain['transport_socket'];
   if (tls !== undefined) {
     const item = sources.certificates.get(tls.certificate);
@@ -54,7 +57,7 @@ function chain(l: ListenerModel, sources: ListenerSources, tls?: TlsChain): Filt
     };
     transport = buildDownstreamTls(item.tls, refs);
   }
-  return prune<FilterChain>({
+  return compact<FilterChain>({
     filter_chain_match:
       tls !== undefined && tls.serverNames.length > 0 ? { server_names: [...tls.serverNames] } : undefined,
     // The connection limit must run before the terminal filter.
@@ -64,18 +67,27 @@ function chain(l: ListenerModel, sources: ListenerSources, tls?: TlsChain): Filt
 }
 
 export function buildFilterChains(l: ListenerModel, sources: ListenerSources): FilterChain[] {
+  // One terminal filter object shared by every chain (and address family): the same config, built once.
+  const terminal: TerminalFilter =
+    l.kind === 'tcp' ? buildTcpProxy(l) : buildHttpConnectionManager(l, sources.routes);
+  const limit = buildConnectionLimit(l);
   if (l.kind === 'https' || l.kind === 'http2') {
     if (l.tlsChains.length === 0) throw new Error(`bug: ${l.kind} listener ${l.name} without a certificate`);
-    return l.tlsChains.map((t) => chain(l, sources, t));
+    return l.tlsChains.map((t) => chain(l, sources, terminal, limit, t));
   }
-  return [chain(l, sources)];
+  return [chain(l, sources, terminal, limit)];
 }
 
 const BIND_ADDRESS: Record<ListenerFamily, string> = { v4: '0.0.0.0', v6: '::' };
 
-export function buildListener(l: ListenerModel, family: ListenerFamily, sources: ListenerSources): Listener {
+export function buildListener(
+  l: ListenerModel,
+  family: ListenerFamily,
+  sources: ListenerSources,
+  chains: FilterChain[] = buildFilterChains(l, sources),
+): Listener {
   const sni = l.tlsChains.some((t) => t.serverNames.length > 0);
-  return prune<Listener>({
+  return compact<Listener>({
     name: names.listener(l.name, family),
     // Envoy sets IPV6_V6ONLY on [::] (ipv4_compat false), so it can share the port with the 0.0.0.0 listener.
     address: { socket_address: { address: BIND_ADDRESS[family], port_value: l.port } },
@@ -84,11 +96,12 @@ export function buildListener(l: ListenerModel, family: ListenerFamily, sources:
     listener_filters: sni
       ? [{ name: EXTENSION.tlsInspector, typed_config: { '@type': TYPE_URL.tlsInspector } }]
       : undefined,
-    filter_chains: buildFilterChains(l, sources),
+    filter_chains: chains,
   });
 }
 
 export function buildListeners(l: ListenerModel, config: AgentConfig, sources: ListenerSources): Listener[] {
   const families: ListenerFamily[] = config.envoy.ipv6 ? ['v4', 'v6'] : ['v4'];
-  return families.map((family) => buildListener(l, family, sources));
+  const chains = buildFilterChains(l, sources);
+  return families.map((family) => buildListener(l, family, sources, chains));
 }

@@ -67,6 +67,14 @@ export interface XdsFile<R extends XdsResource> {
   readonly document: DiscoveryResponse<R>;
 }
 
+/**
+ * A file's version: SHA-256 of its resources' JSON. The builders write every object in a fixed key order, so the
+ * plain (native, fast) JSON is canonical for what they build.
+ */
+function resourcesDigest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value), 'utf8').digest('hex');
+}
+
 /** SHA-256 hex of the canonical JSON of `value`. */
 function digest(value: unknown): string {
   const hash = createHash('sha256');
@@ -75,7 +83,7 @@ function digest(value: unknown): string {
 }
 
 function response<R extends XdsResource>(resources: R[]): DiscoveryResponse<R> {
-  return { version_info: digest(resources), resources };
+  return { version_info: resourcesDigest(resources), resources };
 }
 
 export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig): RenderedConfig {
@@ -121,8 +129,16 @@ export function renderEnvoyConfig(model: LoadBalancerModel, config: AgentConfig)
 
   const edsOf = (name: string) => fileConfigSource(endpointsFile(paths, name), paths.endpointsDirectory);
   const fileClusters = model.pools.map((p) => buildCluster(p, config, edsOf(p.name)));
-  const staticClusters = model.pools.map((p) => buildCluster(p, config));
+  // EDS clusters carry their endpoints in a file at runtime and inline (STATIC) in the static packaging: the same
+  // assignment object for both, built once.
   const assignments = model.pools.filter((p) => !needsDns(p.backends)).map(buildLoadAssignment);
+  const byCluster = new Map(assignments.map((a) => [a.cluster_name, a]));
+  const staticClusters = fileClusters.map((c) => {
+    const assignment = byCluster.get(c.name);
+    if (c.type !== 'EDS' || assignment === undefined) return c;
+    const { eds_cluster_config: _eds, ...rest } = c;
+    return { ...rest, type: 'STATIC' as const, load_assignment: assignment };
+  });
 
   const listeners = response(
     fileListeners.map((l): ListenerResource => ({ '@type': TYPE_URL.listener, ...l })),

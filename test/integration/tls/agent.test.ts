@@ -122,7 +122,10 @@ describe('certificate housekeeping in the agent', () => {
     // 10 days left: 30 and 14 are crossed at once; one event, for the most urgent.
     assert.equal(event?.metadata?.threshold_days, 14);
     assert.equal(event?.metadata?.name, 'CN=soon.example');
-    assert.match(event?.message ?? '', /^certificate CN=soon\.example for lb-test expires on .* \(in (9|10) days\)/);
+    assert.match(
+      event?.message ?? '',
+      /^certificate CN=soon\.example for lb-test expires on .* \(in (9|10) days\)/,
+    );
 
     const base = `http://127.0.0.1:${config.server.listen.port}`;
     const status = (await (await fetch(`${base}/status`)).json()) as {
