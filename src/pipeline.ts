@@ -5,11 +5,11 @@ import { renderedFiles } from './envoy/build/files.ts';
 import { type RenderedConfig, renderEnvoyConfig } from './envoy/build/render.ts';
 import { getSchemaChecker } from './envoy/schema/index.ts';
 import type { PrepareOutcome } from './reconcile/reconciler.ts';
-import type { CertificateItem, LoadBalancerModel } from './model/types.ts';
-import type { TlsConfig } from './spec/types.ts';
-import { type CertificateInfo, checkTlsMaterial, type TlsMaterial } from './tls/check.ts';
-import { type AcceptedTlsFiles, explainPathProblems, inlineTlsSources } from './tls/sources.ts';
-import { readTlsSources, tlsSpecPaths, writeInlineCertificates } from './tls/store.ts';
+import type { LoadBalancerModel } from './model/types.ts';
+import type { CertificateInfo } from './tls/check.ts';
+import { checkCertificates } from './tls/items.ts';
+import type { AcceptedTlsFiles } from './tls/sources.ts';
+import { writeInlineCertificates } from './tls/store.ts';
 import { errorMessage } from './util/errors.ts';
 import type { FileOwner } from './util/atomic.ts';
 import type { Problem } from './util/result.ts';
@@ -65,22 +65,12 @@ export async function prepareGeneration(
   now: Date,
   options: PrepareOptions = {},
 ): Promise<PreparedGeneration | Extract<PrepareOutcome, { ok: false }>> {
-  // Each certificate item once: read → check → (rendered from the checked content, staged below).
-  const results = await Promise.all(spec.certificates.map((item) => checkItem(item, now, options)));
-  const problems: Problem[] = results.flatMap((r) => ('problems' in r ? r.problems : []));
-  if (problems.length > 0) return { ok: false, stage: 'tls', problems };
-  const accepted = results.flatMap((r) => ('material' in r ? [r] : []));
-  const certificates = accepted.flatMap((r) =>
-    r.info === undefined ? [] : [{ label: r.item.label, info: r.info }],
-  );
+  // Each certificate item once: read → check → the checked content inline (staged as copies below).
+  const checked = await checkCertificates(spec, now, options.acceptedTlsFiles);
+  if (!checked.ok) return { ok: false, stage: 'tls', problems: checked.problems };
+  const { certificates, accept } = checked;
   const certificate = certificates[0]?.info;
-  const byName = new Map(accepted.map((r) => [r.item.secretName, r.inlined]));
-  const renderable: LoadBalancerModel = {
-    ...spec,
-    certificates: spec.certificates.map((c) => ({ ...c, tls: byName.get(c.secretName) ?? c.tls })),
-  };
-  const accept = () =>
-    options.acceptedTlsFiles?.acceptAll(accepted.map((r) => ({ tls: r.item.tls, material: r.material })));
+  const renderable = checked.model;
 
   const rendered = renderEnvoyConfig(renderable, config);
   const schema = schemaProblems(rendered);
@@ -115,31 +105,4 @@ export async function prepareGeneration(
     },
   };
   return { ok: true, generation, rendered, certificates, ...(certificate ? { certificate } : {}) };
-}
-
-type ItemCheck =
-  | { readonly problems: Problem[] }
-  | {
-      readonly item: CertificateItem;
-      readonly material: TlsMaterial;
-      readonly inlined: TlsConfig;
-      readonly info?: CertificateInfo;
-    };
-
-async function checkItem(item: CertificateItem, now: Date, options: PrepareOptions): Promise<ItemCheck> {
-  const tls = item.tls;
-  const paths = tlsSpecPaths(tls, item.path);
-  const rejected = (problems: readonly Problem[], material?: TlsMaterial) => ({
-    problems: explainPathProblems(tls, paths, problems, material, options.acceptedTlsFiles),
-  });
-  const material = await readTlsSources(tls, item.path);
-  if (!material.ok) return rejected(material.problems);
-  const checked = checkTlsMaterial(material.value, now, paths);
-  if (checked.problems.length > 0) return rejected(checked.problems, material.value);
-  return {
-    item,
-    material: material.value,
-    inlined: inlineTlsSources(tls, material.value),
-    ...(checked.info === undefined ? {} : { info: checked.info }),
-  };
 }
