@@ -1,4 +1,3 @@
-import { fileVersion } from '../../../src/apply/envoy-applier.ts';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import {
   livePids,
   readJournal,
   specN,
+  liveVersions,
   versionsOf,
   withEnv,
 } from './harness.ts';
@@ -20,13 +20,6 @@ const envs: Env[] = [];
 after(async () => {
   for (const e of envs) await cleanup(e);
 });
-
-/** The version_info of the live clusters and listeners files (each file carries the digest of its own resources). */
-async function liveVersions(t: { config: { envoy: { configPath: string } } }) {
-  const of = async (name: string) =>
-    fileVersion(await readFile(join(t.config.envoy.configPath, name), 'utf8'));
-  return { clusters: await of('clusters.yaml'), listeners: await of('listeners.yaml') };
-}
 
 describe('dynamic strategy with the Envoy double', () => {
   it('first start, 20 file-only changes without a new epoch, each verified by admin', async () => {

@@ -184,7 +184,10 @@ describe('what Envoy is given', () => {
       assert.match(f.path, new RegExp(`^${certDir}/inline-[0-9a-f]{16}\\.(crt|key|ca)\\.pem$`));
     // One SDS file per secret (certificate, client CA): Envoy's SDS takes exactly one secret per response.
     const sdsFiles = prepared.generation.files.filter((f) => f.role === 'secrets');
-    assert.deepEqual(sdsFiles.map((f) => basename(f.path)).sort(), ['lb-lb-test-ca.yaml', 'lb-lb-test-cert.yaml']);
+    assert.deepEqual(sdsFiles.map((f) => basename(f.path)).sort(), [
+      'lb-lb-test-ca.yaml',
+      'lb-lb-test-cert.yaml',
+    ]);
     const listeners = prepared.generation.files.find((f) => f.role === 'listeners')?.content ?? '';
     for (const operatorFile of Object.values(tls)) {
       for (const f of prepared.generation.files)
