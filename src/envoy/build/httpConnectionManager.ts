@@ -31,6 +31,9 @@ export function buildHttpConnectionManager(
       codec_type: 'AUTO',
       // We are the edge: X-Forwarded-For from clients is not trusted, the peer address is.
       use_remote_address: true,
+      // `Host: h:<listener port>` is routed, redirected and forwarded as `h`: a redirect to https must not carry
+      // the http port along (Envoy keeps a Host port in a redirect's location unless told one).
+      strip_matching_host_port: true,
       normalize_path: true,
       merge_slashes: true,
       path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT',

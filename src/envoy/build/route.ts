@@ -39,6 +39,8 @@ function routeOf(l: ListenerModel, vh: VirtualHostModel): Route {
           https_redirect: true,
           // An exact host is named, so a Host header's :port never leaks into the location; a wildcard cannot be.
           host_redirect: host !== undefined && !host.startsWith('*') ? host : undefined,
+          // Not for 443: Envoy would write `:443`. The client's own `:port` is gone already (the HCM strips a
+          // Host port matching the listener's), else Envoy would keep it in the location (seen on the real binary).
           port_redirect: a.httpsPort === 443 ? undefined : a.httpsPort,
           response_code: 'MOVED_PERMANENTLY',
         },

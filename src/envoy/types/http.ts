@@ -99,6 +99,7 @@ export interface HttpConnectionManager {
   readonly rds?: Rds;
   readonly http_filters: readonly HttpFilter[];
   readonly use_remote_address?: boolean;
+  readonly strip_matching_host_port?: boolean;
   readonly normalize_path?: boolean;
   readonly merge_slashes?: boolean;
   readonly path_with_escaped_slashes_action?: PathWithEscapedSlashesAction;

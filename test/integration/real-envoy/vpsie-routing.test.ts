@@ -58,7 +58,12 @@ before(async () => {
           scheme: 'http',
           frontPort: lbPort,
           backPort: fallback.port,
-          domains: [domain('api', 'example.com', api, { subdomain: 'api' })],
+          domains: [
+            domain('api', 'example.com', api, { subdomain: 'api' }),
+            // Redirected here, served by no https rule: the target is 443, a wildcard has no host to name.
+            { domainId: 'legacy', domainName: '*.legacy.example.com', redirectHTTP: 1, backends: [] },
+            { domainId: 'old', domainName: 'old.example.com', redirectHTTP: 1, backends: [] },
+          ],
           backends: pool(fallback).map(({ port: _p, ...rest }) => rest),
         },
         {
@@ -136,6 +141,20 @@ describe('VPSie form on the real Envoy: routing', () => {
       const r = await hostGet(ports.http, host, { path: '/cart/view?id=7&x=y' });
       assert.equal(r.status, 301, host);
       assert.equal(r.headers.location, `https://shop.example.com:${ports.https}/cart/view?id=7&x=y`, host);
+    }
+  });
+
+  it('http: a redirect to 443 leaves the port out, for a wildcard host given with a port too', async () => {
+    for (const host of [
+      'a.legacy.example.com',
+      `a.b.legacy.example.com:${ports.http}`,
+      'old.example.com',
+      `old.example.com:${ports.http}`,
+    ]) {
+      const r = await hostGet(ports.http, host, { path: '/p?q=1' });
+      assert.equal(r.status, 301, host);
+      const bare = host.replace(/:\d+$/, '');
+      assert.equal(r.headers.location, `https://${bare}/p?q=1`, host);
     }
   });
 
