@@ -94,22 +94,25 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   const prometheusAdmin = createAdminClient({ ...adminAddress, timeoutMs: 5_000, allowNonLoopback });
   const hostSources = new Map<string, ReturnType<typeof adminClusterHostSource>>();
 
+  /** The host source of the current spec's cluster, or undefined before a spec (or without Envoy). */
+  const currentHostSource = (): ReturnType<typeof adminClusterHostSource> | undefined => {
+    const spec = reconciler.spec;
+    if (spec === undefined || deps.envoy === undefined) return undefined;
+    // Every pool's cluster, as the current model names them.
+    const clusters = spec.pools.map((p) => p.name);
+    const key = clusters.join('\n');
+    let source = hostSources.get(key);
+    if (source === undefined) {
+      hostSources.clear();
+      source = adminClusterHostSource(admin, () => clusters);
+      hostSources.set(key, source);
+    }
+    return source;
+  };
   const backendHealth = new BackendHealthReporter({
     source: {
-      hosts: async () => {
-        const spec = reconciler.spec;
-        if (spec === undefined || deps.envoy === undefined) return [];
-        // Every pool's cluster, as the current model names them.
-        const clusters = spec.pools.map((p) => p.name);
-        const key = clusters.join('\n');
-        let source = hostSources.get(key);
-        if (source === undefined) {
-          hostSources.clear();
-          source = adminClusterHostSource(admin, () => clusters);
-          hostSources.set(key, source);
-        }
-        return source.hosts();
-      },
+      hosts: async () => (await currentHostSource()?.hosts()) ?? [],
+      fingerprint: async () => (await currentHostSource()?.fingerprint?.()) ?? '',
     },
     api,
     spec: () => reconciler.spec,
