@@ -1,3 +1,5 @@
+import type { LoadBalancerModel } from '../../../src/model/types.ts';
+import { fromFlat } from '../../../src/model/flat.ts';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ClusterStatus, FailureFlag, HostStatus } from '../../../src/envoy/admin/client.ts';
@@ -11,6 +13,17 @@ import {
 import { adminClusterHostSource, clusterHosts } from '../../../src/health/envoy-sources.ts';
 import type { Backend, LoadBalancerSpec } from '../../../src/spec/types.ts';
 import { type FakeAdmin, startFakeAdmin } from './fake-admin.ts';
+
+/** The model of a flat spec, one per spec object (as the reconciler keeps one per accepted document). */
+const models = new WeakMap<LoadBalancerSpec, LoadBalancerModel>();
+const modelOf = (s: LoadBalancerSpec): LoadBalancerModel => {
+  let m = models.get(s);
+  if (m === undefined) {
+    m = fromFlat(s);
+    models.set(s, m);
+  }
+  return m;
+};
 
 const CLUSTER = 'lb-web';
 
@@ -87,7 +100,7 @@ describe('BackendHealthReporter against a fake Envoy admin', () => {
     reporter = new BackendHealthReporter({
       source: adminClusterHostSource({ host: '127.0.0.1', port: admin.port }, CLUSTER),
       api,
-      spec: () => spec,
+      spec: () => modelOf(spec),
     });
   });
 
@@ -314,7 +327,7 @@ describe('BackendHealthReporter with a fingerprint', () => {
         return [{ address: '10.0.0.1', port: 80, healthy }];
       },
     };
-    let spec = specWith([backend('be-1', '10.0.0.1', 80)]);
+    let spec = fromFlat(specWith([backend('be-1', '10.0.0.1', 80)]));
     const api = new RecordingApi();
     const reporter = new BackendHealthReporter({ source, api, spec: () => spec });
     await reporter.tick();
@@ -328,7 +341,9 @@ describe('BackendHealthReporter with a fingerprint', () => {
     await reporter.tick();
     assert.equal(reads, 3);
     assert.deepEqual(api.take(), [['be-1', 'unhealthy']]);
-    spec = specWith([backend('be-1', '10.0.0.1', 80), backend('be-2', '10.0.0.1', 80, { enabled: false })]);
+    spec = fromFlat(
+      specWith([backend('be-1', '10.0.0.1', 80), backend('be-2', '10.0.0.1', 80, { enabled: false })]),
+    );
     await reporter.tick();
     assert.equal(reads, 4, 'a new spec is read at once');
   });
