@@ -1,9 +1,10 @@
 // Real Envoy under the agent, for the load and hot-restart tests: an agent config on the pinned binary (its own
 // admin port, listener port and base id), loopback backends, and the agent's reconciler driven in-process.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseWith } from '../../../src/agent.ts';
-import { EnvoyApplier } from '../../../src/apply/envoy-applier.ts';
+import { EnvoyApplier, fileVersion } from '../../../src/apply/envoy-applier.ts';
+import { xdsFilePaths } from '../../../src/envoy/build/names.ts';
 import { TransactionLog } from '../../../src/apply/history.ts';
 import type { AgentConfig, ApplyStrategy } from '../../../src/config/types.ts';
 import { type AdminClient, createAdminClient, dynamicVersions } from '../../../src/envoy/admin/client.ts';
@@ -124,6 +125,27 @@ export async function realEnv(options: RealEnvOptions = {}): Promise<RealEnv> {
 /** version_info of the CDS and LDS dumps the running Envoy reports. */
 export async function versions(env: RealEnv): Promise<{ clusters?: string; listeners?: string }> {
   return dynamicVersions(await env.admin.configDump());
+}
+
+/** The version_info of the clusters and listeners files the agent installed (what Envoy must report). */
+export async function installedVersions(env: RealEnv): Promise<{ clusters?: string; listeners?: string }> {
+  const paths = xdsFilePaths(env.config);
+  const read = async (f: string) => fileVersion(await readFile(f, 'utf8').catch(() => ''));
+  return { clusters: await read(paths.clusters), listeners: await read(paths.listeners) };
+}
+
+/** Every xDS subscription's update counters summed (CDS, LDS, RDS, EDS, SDS), as the applier's verify reads them. */
+export async function updateTotals(env: RealEnv): Promise<{ success: number; refused: number }> {
+  const all = await env.admin.statsFiltered(
+    '^(cluster_manager\\.cds|listener_manager\\.lds|http\\..*\\.rds\\..*|cluster\\..*|sds\\..*)\\.update_(success|rejected|failure)$',
+  );
+  let success = 0;
+  let refused = 0;
+  for (const [name, value] of all) {
+    if (name.endsWith('.update_success')) success += value;
+    else refused += value;
+  }
+  return { success, refused };
 }
 
 /** A few counters and gauges, by exact name (absent ones are 0). */
