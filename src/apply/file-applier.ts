@@ -38,6 +38,11 @@ export class FileApplier implements Applier {
     return installFiles(files, { certificateOwner: this.#certificateOwner });
   }
 
+  /** True when these files are live exactly as planned (certificates: with Envoy's user as owner). */
+  protected installed(files: Generation['files']): Promise<boolean> {
+    return isInstalled(files, { certificateOwner: this.#certificateOwner });
+  }
+
   committedHash(): string | undefined {
     return this.applied?.hash;
   }
