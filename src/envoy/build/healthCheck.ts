@@ -27,7 +27,9 @@ export function buildHealthCheck(hc: ModelHealthCheck, options: HealthCheckOptio
     .sort((a, b) => compareText(a.name.toLowerCase(), b.name.toLowerCase()))
     .map(
       (h): HeaderValueOption => ({
-        header: { key: h.name, value: h.value },
+        // Envoy reads `%…%` in added header values as formatter commands and refuses the config on an unknown
+        // one ("Couldn't find valid command"); `%%` is its literal percent sign.
+        header: { key: h.name, value: h.value.replaceAll('%', '%%') },
         append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
       }),
     );

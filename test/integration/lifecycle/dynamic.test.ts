@@ -66,6 +66,9 @@ describe('dynamic strategy with the Envoy double', () => {
     assert.equal(good.result, 'applied', good.error);
     const goodVersions = await liveVersions(t);
     const goodClusters = await readFile(join(t.config.envoy.configPath, 'clusters.yaml'), 'utf8');
+    // Double only: stands for real Envoy refusing a file update the schema check let through (update_rejected,
+    // or update_failure for a file it cannot parse; shown on the real binary in real-envoy/validate-xds.test.ts).
+    // A config the agent renders is meant to pass, so the refusal is injected.
     await writeFile(join(t.controlDir, 'reject-next-update'), '');
     await t.writeSpec(specN(1));
     const bad = await reconciler.reconcile('change');
@@ -92,6 +95,9 @@ describe('dynamic strategy with the Envoy double', () => {
     const before = await readFile(join(t.config.envoy.configPath, 'listeners.yaml'), 'utf8');
     const goodVersions = await liveVersions(t);
     await t.writeSpec(specN(1));
+    // Double only: stands for real `envoy --mode validate` exiting 1 on the static bootstrap (what it does for
+    // every refused mutant in real-envoy/validate-fixtures.test.ts); the agent's own schema check stops such
+    // configs earlier, so the refusal is injected.
     const bad = await withEnv({ ENVOY_DOUBLE_REJECT_VALIDATION: '1' }, () => reconciler.reconcile('change'));
     assert.equal(bad.result, 'failed');
     assert.equal(history.list().at(-1)?.stage, 'validate');

@@ -129,11 +129,15 @@ async function realTlsObject(
   certDir: string,
   fromDir: string,
 ): Promise<void> {
+  const taken = new Set<string>();
   for (const [item, pemKey] of Object.entries(PEM_OF)) {
     if (typeof tls[`${item}_pem`] === 'string') tls[`${item}_pem`] = certs[pemKey];
     const p = tls[`${item}_path`];
     if (typeof p === 'string') {
-      const target = join(certDir, p.startsWith(`${fromDir}/`) ? p.slice(fromDir.length + 1) : `${item}.pem`);
+      const name = p.startsWith(`${fromDir}/`) ? p.slice(fromDir.length + 1) : `${item}.pem`;
+      // Generated specs may name one file for two items; each item gets its own real content.
+      const target = join(certDir, taken.has(name) ? `${name}.${item}` : name);
+      taken.add(name);
       await mkdir(resolve(target, '..'), { recursive: true });
       await writeFile(target, certs[pemKey], { mode: item === 'private_key' ? 0o600 : 0o644 });
       tls[`${item}_path`] = target;

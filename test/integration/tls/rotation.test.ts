@@ -36,7 +36,7 @@ after(async () => {
 interface DumpedSecret {
   name: string;
   version_info: string;
-  secret: { tls_certificate?: { certificate_chain?: { filename?: string } } };
+  secret: { tls_certificate?: { certificate_chain?: { inline_bytes?: string } } };
 }
 
 async function activeSecrets(port: number): Promise<DumpedSecret[]> {
@@ -147,9 +147,11 @@ describe('certificate rotation with the Envoy double (dynamic strategy)', () => 
         `${what}: config_dump shows the new secret version`,
       );
       assert.notEqual(secret?.version_info, s0?.version_info, `${what}: a new secret version`);
-      const chain = secret?.secret.tls_certificate?.certificate_chain?.filename ?? '';
-      assert.match(chain, new RegExp(`^${certDir}/inline-[0-9a-f]{16}\\.crt\\.pem$`));
-      assert.equal(await readFile(chain, 'utf8'), certPem);
+      // As real Envoy dumps a loaded SDS secret: the certificate it read, as inline_bytes.
+      const chain = secret?.secret.tls_certificate?.certificate_chain?.inline_bytes ?? '';
+      assert.equal(Buffer.from(chain, 'base64').toString('utf8'), certPem);
+      const secretsFile = await readFile(secretsPath, 'utf8');
+      assert.match(secretsFile, new RegExp(`filename: "${certDir}/inline-[0-9a-f]{16}\\.crt\\.pem"`));
       const files = await inlineFiles(certDir);
       assert.equal(files.length, 2, `${what}: only the committed copies remain (${files.join(', ')})`);
       for (const f of files)
