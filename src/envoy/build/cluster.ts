@@ -82,6 +82,9 @@ export function buildCluster(pool: Pool, config: AgentConfig, eds?: ConfigSource
     circuit_breakers: buildCircuitBreakers(config),
     transport_socket: pool.upstreamTls ? buildUpstreamTls() : undefined,
     transport_socket_matches: matches,
+    // A backend dropped from the document goes at once. Envoy's default keeps an EDS-removed host that still
+    // passes its health check (seen on the real binary: a removed backend kept getting requests).
+    ignore_health_on_host_removal: hc === undefined ? undefined : true,
     health_checks:
       hc === undefined
         ? undefined

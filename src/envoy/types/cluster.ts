@@ -95,6 +95,7 @@ export interface Cluster {
   readonly load_assignment?: ClusterLoadAssignment;
   readonly eds_cluster_config?: { readonly eds_config: ConfigSource };
   readonly health_checks?: readonly HealthCheck[];
+  readonly ignore_health_on_host_removal?: boolean;
   readonly circuit_breakers?: CircuitBreakers;
   readonly transport_socket?: UpstreamTlsTransportSocket;
   readonly transport_socket_matches?: readonly TransportSocketMatch[];
