@@ -40,7 +40,7 @@ export class AgentMetrics {
   readonly #queueDepth: Gauge<string>;
   readonly #queueDropped: Counter<string>;
   readonly #specRejections: Counter<string>;
-  readonly #certExpiry: Gauge<'name'>;
+  readonly #certExpiry: Gauge<'name' | 'domain'>;
   #droppedSeen = 0;
   #configHash: string | undefined;
 
@@ -117,8 +117,8 @@ export class AgentMetrics {
     });
     this.#certExpiry = new Gauge({
       name: `${PREFIX}certificate_expiry_seconds`,
-      help: 'Seconds until the named certificate expires (negative once expired).',
-      labelNames: ['name'],
+      help: 'Seconds until the named certificate (subject) of a domain expires (negative once expired).',
+      labelNames: ['name', 'domain'],
       registers,
     });
   }
@@ -181,12 +181,13 @@ export class AgentMetrics {
     }
   }
 
-  setCertificateExpiry(name: string, secondsToExpiry: number): void {
-    this.#certExpiry.labels(name).set(secondsToExpiry);
+  /** `domain`: the served host the certificate is for (the LB id for a flat document). */
+  setCertificateExpiry(name: string, secondsToExpiry: number, domain = ''): void {
+    this.#certExpiry.labels({ name, domain }).set(secondsToExpiry);
   }
 
-  clearCertificateExpiry(name: string): void {
-    this.#certExpiry.remove(name);
+  clearCertificateExpiry(name: string, domain = ''): void {
+    this.#certExpiry.remove({ name, domain });
   }
 }
 

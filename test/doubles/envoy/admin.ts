@@ -9,7 +9,7 @@ import type { Logger } from './log.ts';
 import type { Stats } from './stats.ts';
 import { asDumped } from './protojson.ts';
 import { certificatesOf, loadedSecret, staticRouteConfigs } from './secrets.ts';
-import { type ResourceStore, type SdsRegistry, TYPE } from './xds.ts';
+import { type ChildRegistry, type ResourceStore, type SdsRegistry, TYPE } from './xds.ts';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 const STATE_GAUGE: Record<ServerState, number> = {
@@ -29,6 +29,7 @@ export interface AdminModel {
   readonly cds: ResourceStore;
   readonly lds: ResourceStore;
   readonly sds: SdsRegistry;
+  readonly xds: ChildRegistry;
   readonly version: string;
   readonly baseId: () => number;
   readonly startTimeMs: number;
@@ -396,7 +397,9 @@ export class AdminServer {
   private hostsOf(
     cluster: Json,
   ): { address: string; port: number; weight: number; eds: string; hostname: string }[] {
-    const la = cluster.load_assignment;
+    // EDS clusters: the assignment their subscription read.
+    const la =
+      cluster.type === 'EDS' ? this.m.xds.assignment(String(cluster.name ?? '')) : cluster.load_assignment;
     if (!isRecord(la) || !Array.isArray(la.endpoints)) return [];
     const out: { address: string; port: number; weight: number; eds: string; hostname: string }[] = [];
     for (const loc of la.endpoints.filter(isRecord)) {
@@ -609,6 +612,14 @@ export class AdminServer {
       omitEmpty({
         '@type': `${DUMP}RoutesConfigDump`,
         static_route_configs: staticRouteConfigs(this.activeListeners(), boot),
+        dynamic_route_configs: m.xds.routeConfigs().map((r) => ({
+          version_info: r.versionInfo,
+          last_updated: r.lastUpdated,
+          route_config: {
+            '@type': TYPE.route,
+            ...dumped('envoy.config.route.v3.RouteConfiguration', r.body),
+          },
+        })),
       }),
       secrets,
     ];

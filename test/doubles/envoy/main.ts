@@ -11,7 +11,7 @@ import { Journal, Logger } from './log.ts';
 import { loadSchema, type SchemaAdapter } from './schema.ts';
 import { declareListenerStats, Stats } from './stats.ts';
 import { closeWatchers } from './watch.ts';
-import { FileSubscription, ResourceStore, SdsRegistry, TYPE } from './xds.ts';
+import { ChildRegistry, FileSubscription, ResourceStore, SdsRegistry, TYPE } from './xds.ts';
 
 const env = process.env;
 const flag = (name: string): boolean => env[name] === '1';
@@ -186,6 +186,7 @@ async function serve(
     rejectUnknownFields: opts.rejectUnknownDynamicFields,
   };
   const sds = new SdsRegistry(deps);
+  const xds = new ChildRegistry(deps);
   const model: AdminModel = {
     opts,
     bootstrap,
@@ -195,6 +196,7 @@ async function serve(
     cds,
     lds,
     sds,
+    xds,
     version: versionString(),
     baseId: () => hr?.baseId ?? opts.baseId,
     startTimeMs,
@@ -261,14 +263,19 @@ async function serve(
     return fatal(err);
   }
   setState('INITIALIZING');
-  if (bootstrap.cds !== undefined) new FileSubscription('cluster', bootstrap.cds, cds, deps).start();
+  if (bootstrap.cds !== undefined) {
+    const onClusters = (): void => xds.ensureEndpoints([...cds.active.values()].map((r) => r.body));
+    new FileSubscription('cluster', bootstrap.cds, cds, { ...deps, onApplied: onClusters }).start();
+  }
   sds.ensure(bootstrap.staticListeners);
   declareListenerStats(stats, bootstrap.staticListeners);
+  xds.ensureRoutes(bootstrap.staticListeners);
   if (bootstrap.lds !== undefined) {
     const onApplied = (): void => {
-      const active = [...lds.active.values()].map((r) => r.body);
-      sds.ensure(active);
-      declareListenerStats(stats, active);
+      const listeners = [...lds.active.values()].map((r) => r.body);
+      sds.ensure(listeners);
+      declareListenerStats(stats, listeners);
+      xds.ensureRoutes(listeners);
     };
     new FileSubscription('listener', bootstrap.lds, lds, { ...deps, onApplied }).start();
   }

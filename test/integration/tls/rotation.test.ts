@@ -1,3 +1,4 @@
+import { fileVersion } from '../../../src/apply/envoy-applier.ts';
 // Certificate rotation against the Envoy double, through the real agent wiring (startAgent) and the Envoy
 // applier with the dynamic strategy: on-disk replacement (watched), API change, a broken replacement.
 import assert from 'node:assert/strict';
@@ -86,7 +87,7 @@ describe('certificate rotation with the Envoy double (dynamic strategy)', () => 
     const config = quietConfig(t.config, await freePort());
     const admin = config.envoy.adminAddress;
     const certDir = config.tls.certDir;
-    const secretsPath = join(config.envoy.configPath, 'secrets.yaml');
+    const secretsPath = join(config.envoy.configPath, 'secrets', 'lb-lb-test-cert.yaml');
     const listenersPath = join(config.envoy.configPath, 'listeners.yaml');
     const certPath = join(certDir, 'site', 'tls.crt');
     const keyPath = join(certDir, 'site', 'tls.key');
@@ -114,8 +115,10 @@ describe('certificate rotation with the Envoy double (dynamic strategy)', () => 
       .resources;
     const certSecretName = 'lb-lb-test-cert';
     const secretOf = async () => (await activeSecrets(admin.port)).find((s) => s.name === certSecretName);
+    // The secret's version is that of its own SDS file.
+    const secretFileVersion = async () => fileVersion(await readFile(secretsPath, 'utf8'));
     const s0 = await secretOf();
-    assert.equal(s0?.version_info, started.hash);
+    assert.equal(s0?.version_info, await secretFileVersion());
     const files0 = await inlineFiles(certDir);
     assert.equal(files0.length, 2);
 
@@ -138,7 +141,12 @@ describe('certificate rotation with the Envoy double (dynamic strategy)', () => 
       assert.equal(report.result, 'applied', report.error);
       await noNewEpoch(what);
       const secret = await secretOf();
-      assert.equal(secret?.version_info, report.hash, `${what}: config_dump shows the new secret version`);
+      assert.equal(
+        secret?.version_info,
+        await secretFileVersion(),
+        `${what}: config_dump shows the new secret version`,
+      );
+      assert.notEqual(secret?.version_info, s0?.version_info, `${what}: a new secret version`);
       // As real Envoy dumps a loaded SDS secret: the certificate it read, as inline_bytes.
       const chain = secret?.secret.tls_certificate?.certificate_chain?.inline_bytes ?? '';
       assert.equal(Buffer.from(chain, 'base64').toString('utf8'), certPem);
