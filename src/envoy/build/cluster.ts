@@ -82,14 +82,14 @@ export function buildCluster(pool: Pool, config: AgentConfig, eds?: ConfigSource
     circuit_breakers: buildCircuitBreakers(config),
     transport_socket: pool.upstreamTls ? buildUpstreamTls() : undefined,
     transport_socket_matches: matches,
-    // A backend dropped from the document goes at once. Envoy's default keeps an EDS-removed host that still
-    // passes its health check (seen on the real binary: a removed backend kept getting requests).
-    ignore_health_on_host_removal: hc === undefined ? undefined : true,
     health_checks:
       hc === undefined
         ? undefined
         : [buildHealthCheck(hc, checkOnlyTls ? { transportSocketMatch: HEALTH_CHECK_TLS_MATCH } : {})],
     eds_cluster_config: viaEds ? { eds_config: eds } : undefined,
+    // A backend removed from the spec stops getting requests at once. Without this, real Envoy keeps routing to
+    // a removed EDS host while it passes its health checks (pending_dynamic_removal; measured on 1.40).
+    ignore_health_on_host_removal: viaEds && hc !== undefined ? true : undefined,
     load_assignment: viaEds ? undefined : buildLoadAssignment(pool),
   });
 }

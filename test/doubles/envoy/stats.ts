@@ -94,8 +94,7 @@ function promName(name: string): { metric: string; labels: string } {
     const labels = `{envoy_response_code_class="${xx[2]}",envoy_http_conn_manager_prefix="${escapeLabel(xx[1])}"}`;
     return { metric: 'envoy_http_downstream_rq_xx', labels };
   }
-  // `http.<prefix>.rds.<route>.x` → `envoy_http_rds_x{envoy_rds_route_config,envoy_http_conn_manager_prefix}`
-  // (the real binary's label order).
+  // `http.<prefix>.rds.<route>.x` → `envoy_http_rds_x{envoy_rds_route_config="<route>",envoy_http_conn_manager_prefix=…}`.
   const rds = /^http\.([^.]+)\.rds\.([^.]+)\.(.+)$/.exec(name);
   if (rds?.[1] !== undefined && rds[2] !== undefined && rds[3] !== undefined) {
     const labels = `{envoy_rds_route_config="${escapeLabel(rds[2])}",envoy_http_conn_manager_prefix="${escapeLabel(rds[1])}"}`;

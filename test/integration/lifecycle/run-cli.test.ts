@@ -59,7 +59,7 @@ for (const strategy of ['dynamic', 'hot_restart'] as ApplyStrategy[]) {
 
         await t.writeSpec(specN(2));
         agent.child.kill('SIGHUP');
-        const second = await waitFor('the second config live', 60_000, async () => {
+        await waitFor('the second config live', 60_000, async () => {
           const s = await status().catch(() => undefined);
           return s?.applied_hash && s.applied_hash !== first.applied_hash && s.envoy.state === 'LIVE'
             ? s
