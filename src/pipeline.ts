@@ -14,13 +14,21 @@ import { errorMessage } from './util/errors.ts';
 import type { FileOwner } from './util/atomic.ts';
 import type { Problem } from './util/result.ts';
 
-/** Schema-checks every document of both packagings; problem paths name the file they belong to. */
-export function schemaProblems(rendered: RenderedConfig): Problem[] {
+/** Which packaging to check: the one Envoy runs under the strategy, or both (what `render` writes). */
+export type Packagings = 'runtime' | 'static' | 'both';
+
+/**
+ * Schema-checks the documents of a packaging; problem paths name the file they belong to. The two packagings
+ * hold the same resources, so a reconcile checks only the one its strategy runs (`runtime` for dynamic, `static`
+ * for hot_restart): at 64 rules × 10 domains checking both was twice the work for no new problem. Real Envoy's
+ * `--mode validate` still reads static.yaml in the apply transaction.
+ */
+export function schemaProblems(rendered: RenderedConfig, packagings: Packagings = 'both'): Problem[] {
   const checker = getSchemaChecker();
   const within = (file: string, problems: readonly Problem[]): Problem[] =>
     problems.map((p) => ({ path: `${file}: ${p.path}`, message: p.message }));
-  return [
-    ...within('static.yaml', checker.checkBootstrap(rendered.staticBootstrap)),
+  const staticDocs = (): Problem[] => within('static.yaml', checker.checkBootstrap(rendered.staticBootstrap));
+  const runtimeDocs = (): Problem[] => [
     ...within('bootstrap.yaml', checker.checkBootstrap(rendered.bootstrap)),
     ...within('listeners.yaml', checker.checkDiscoveryResponse(rendered.listeners)),
     ...within('clusters.yaml', checker.checkDiscoveryResponse(rendered.clusters)),
@@ -32,6 +40,9 @@ export function schemaProblems(rendered: RenderedConfig): Problem[] {
       within(`secrets/${s.name}`, checker.checkDiscoveryResponse(s.document)),
     ),
   ];
+  if (packagings === 'static') return staticDocs();
+  if (packagings === 'runtime') return runtimeDocs();
+  return [...staticDocs(), ...runtimeDocs()];
 }
 
 export type PreparedGeneration = Extract<PrepareOutcome, { ok: true }> & {
@@ -73,7 +84,10 @@ export async function prepareGeneration(
   const renderable = checked.model;
 
   const rendered = renderEnvoyConfig(renderable, config);
-  const schema = schemaProblems(rendered);
+  const schema = schemaProblems(
+    rendered,
+    config.envoy.applyStrategy === 'hot_restart' ? 'static' : 'runtime',
+  );
   if (schema.length > 0) return { ok: false, stage: 'schema', problems: schema };
 
   // Envoy reads certificates by file name, and so does `envoy --mode validate` (it loads the static secrets),
