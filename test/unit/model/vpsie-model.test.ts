@@ -215,7 +215,7 @@ describe('VPSie form → model', () => {
     const broken = {
       ...r,
       staticBootstrap: { ...r.staticBootstrap, admin: { address: 'nowhere' } },
-    } as typeof r;
+    } as unknown as typeof r;
     const files = (packagings: 'runtime' | 'static' | 'both') => [
       ...new Set(schemaProblems(broken, packagings).map((p) => p.path.split(':')[0])),
     ];
