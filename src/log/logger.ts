@@ -22,6 +22,8 @@ export const REDACTED_KEYS: readonly string[] = [
   'api_key',
   'authorization',
   'Authorization',
+  'vpsie-auth',
+  'Vpsie-Auth',
   'privateKey',
   'private_key',
   'private_key_pem',
