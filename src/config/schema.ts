@@ -277,7 +277,7 @@ export const agentConfigSchema = z.strictObject(
       allow_cidrs: stringList(
         cidr,
         'list of CIDR',
-        'Backend addresses to accept even if the built-in policy refuses them.',
+        'Backend addresses to accept even if the built-in policy refuses them (operator only; deny_cidrs wins; never on the Envoy admin or agent port).',
       ),
     }),
   },

@@ -294,19 +294,23 @@ export function cidrContains(cidr: Cidr, bytes: Uint8Array): boolean {
 }
 
 /**
- * The agent config's extra policy. Choice: it can only narrow the contract, never widen it. Deny CIDRs add
- * forbidden ranges; allow CIDRs, when any are given, restrict IP literals to those ranges; the contract's
- * forbidden ranges stay forbidden whatever the config says. An IPv6 address embedding an IPv4 one (see
- * `embeddedIpv4`) must pass for both addresses. Hostnames are not resolved, so these lists do not apply to them.
+ * The operator's policy from agent.yaml, on top of the contract's. Deny CIDRs add forbidden ranges and always win.
+ * Allow CIDRs are an operator-only exemption: an IP literal inside one is accepted even when the contract forbids
+ * it (a demo or a test with loopback backends: `[127.0.0.0/8]`), except on the ports of this machine's control
+ * plane (`protectedPorts`: the Envoy admin port and the agent's own port), since a backend there would hand the
+ * control plane to whoever writes the spec. An IPv6 address embedding an IPv4 one (see `embeddedIpv4`) is judged
+ * for both addresses. Hostnames are not resolved, so these lists do not apply to them.
  */
 export interface AddressPolicy {
   readonly deny: readonly Cidr[];
   readonly allow: readonly Cidr[];
+  readonly protectedPorts: readonly number[];
 }
 
 export function buildAddressPolicy(
   denyCidrs: readonly string[],
   allowCidrs: readonly string[],
+  protectedPorts: readonly number[] = [],
 ): { policy: AddressPolicy; invalid: string[] } {
   const invalid: string[] = [];
   const parseAll = (list: readonly string[]): Cidr[] => {
@@ -318,22 +322,30 @@ export function buildAddressPolicy(
     }
     return out;
   };
-  return { policy: { deny: parseAll(denyCidrs), allow: parseAll(allowCidrs) }, invalid };
+  return {
+    policy: { deny: parseAll(denyCidrs), allow: parseAll(allowCidrs), protectedPorts },
+    invalid,
+  };
 }
 
-/** Why the config's policy rejects this address, or undefined. Does not repeat the contract's own rules. */
-export function policyReason(policy: AddressPolicy, ip: ParsedIp): string | undefined {
-  const candidates = [ip.bytes];
+function candidates(ip: Pick<ParsedIp, 'bytes'>): Uint8Array[] {
   const embedded = embeddedIpv4(ip.bytes);
-  if (embedded !== undefined) candidates.push(embedded.ipv4);
-  for (const bytes of candidates) {
+  return embedded === undefined ? [ip.bytes] : [ip.bytes, embedded.ipv4];
+}
+
+/** Why the operator's deny list rejects this address, or undefined. Does not repeat the contract's own rules. */
+export function policyReason(policy: AddressPolicy, ip: Pick<ParsedIp, 'bytes'>): string | undefined {
+  for (const bytes of candidates(ip)) {
     const denied = policy.deny.find((c) => cidrContains(c, bytes));
     if (denied !== undefined) return `is in the denied range ${denied.text} (agent config)`;
-    if (policy.allow.length > 0 && !policy.allow.some((c) => cidrContains(c, bytes))) {
-      return 'is outside the allowed ranges (agent config)';
-    }
   }
   return undefined;
+}
+
+/** True when the operator's allow list covers the address (every embedded form too), lifting the contract's ban. */
+export function operatorAllows(policy: AddressPolicy, ip: Pick<ParsedIp, 'bytes'>): boolean {
+  if (policy.allow.length === 0) return false;
+  return candidates(ip).every((bytes) => policy.allow.some((c) => cidrContains(c, bytes)));
 }
 
 /** Why `s` is not an RFC 1123 hostname the contract accepts, or undefined. Case-insensitive, ASCII only. */

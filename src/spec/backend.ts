@@ -3,6 +3,7 @@ import {
   forbiddenAddressReason,
   hostnameProblem,
   looksLikeInetAtonNonCanonical,
+  operatorAllows,
   parseIpLiteral,
   policyReason,
 } from './address.ts';
@@ -33,6 +34,8 @@ const STATUSES: readonly BackendStatus[] = ['up', 'down', 'unknown'];
 export interface CanonicalAddress {
   readonly address: string;
   readonly kind: AddressKind;
+  /** Accepted only because `address_policy.allow_cidrs` lifts the contract's ban (then some ports stay refused). */
+  readonly operatorAllowed?: true;
 }
 
 /** A backend address in canonical form, or a problem message (which may show the value). */
@@ -54,12 +57,27 @@ export function checkAddress(s: string, policy: AddressPolicy): CanonicalAddress
   return { address: s.toLowerCase(), kind: 'hostname' };
 }
 
-function judgeIp(s: string, ip: NonNullable<ReturnType<typeof parseIpLiteral>>, policy: AddressPolicy) {
-  const forbidden = forbiddenAddressReason(ip);
-  if (forbidden !== undefined) return `${describe(s)} is ${forbidden}, which is not allowed`;
+function judgeIp(
+  s: string,
+  ip: NonNullable<ReturnType<typeof parseIpLiteral>>,
+  policy: AddressPolicy,
+): CanonicalAddress | string {
   const denied = policyReason(policy, ip);
   if (denied !== undefined) return `${describe(s)} ${denied}`;
-  return { address: ip.canonical, kind: ip.kind };
+  const forbidden = forbiddenAddressReason(ip);
+  if (forbidden === undefined) return { address: ip.canonical, kind: ip.kind };
+  if (operatorAllows(policy, ip)) return { address: ip.canonical, kind: ip.kind, operatorAllowed: true };
+  return `${describe(s)} is ${forbidden}, which is not allowed`;
+}
+
+/** The control plane's own ports stay closed to backends that only the operator's allow list let in. */
+export function protectedPortProblem(
+  address: CanonicalAddress,
+  port: number,
+  policy: AddressPolicy,
+): string | undefined {
+  if (address.operatorAllowed !== true || !policy.protectedPorts.includes(port)) return undefined;
+  return `must not be ${port} on ${address.address}: that is a port of this machine's control plane (Envoy admin or the agent), which address_policy.allow_cidrs never opens`;
 }
 
 function readBackend(sink: Sink, v: unknown, path: string, policy: AddressPolicy): Backend | undefined {
@@ -93,6 +111,10 @@ function readBackend(sink: Sink, v: unknown, path: string, policy: AddressPolicy
   const status =
     rawStatus === undefined ? undefined : readEnum(sink, rawStatus, keyPath(path, 'status'), STATUSES);
 
+  if (address !== undefined && port !== undefined) {
+    const why = protectedPortProblem(address, port, policy);
+    if (why !== undefined) problem(sink, keyPath(path, 'port'), why);
+  }
   if (sink.problems.length !== before) return undefined;
   if (id === undefined || address === undefined || port === undefined) return undefined;
   if (weight === undefined || enabled === undefined) return undefined;
@@ -152,7 +174,7 @@ function fastBackend(v: unknown, policy: AddressPolicy): Backend | undefined {
   const address = own(v, 'address');
   if (typeof address !== 'string') return undefined;
   const checked = checkAddress(address, policy);
-  if (typeof checked === 'string') return undefined;
+  if (typeof checked === 'string' || checked.operatorAllowed === true) return undefined;
   return makeBackend(
     id,
     checked,

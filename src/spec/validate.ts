@@ -198,7 +198,10 @@ function readLoadBalancer(sink: Sink, obj: JsonObject, path: string, ctx: SpecVa
   const rawBackends = req('backends');
   let backends: ReturnType<typeof readBackends>;
   if (rawBackends !== undefined) {
-    const { policy, invalid } = buildAddressPolicy(ctx.denyCidrs, ctx.allowCidrs);
+    const { policy, invalid } = buildAddressPolicy(ctx.denyCidrs, ctx.allowCidrs, [
+      ctx.envoyAdminPort,
+      ctx.agentPort,
+    ]);
     // Fail closed: an address policy we cannot read must not silently allow everything.
     if (invalid.length > 0)
       problem(sink, at('backends'), `agent config has invalid CIDRs: ${invalid.map(describe).join(', ')}`);

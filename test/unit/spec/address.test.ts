@@ -14,7 +14,7 @@ import {
   parseIpv6Bytes,
   policyReason,
 } from '../../../src/spec/address.ts';
-import { checkAddress } from '../../../src/spec/backend.ts';
+import { checkAddress, protectedPortProblem } from '../../../src/spec/backend.ts';
 
 const noPolicy = buildAddressPolicy([], []).policy;
 
@@ -288,13 +288,23 @@ describe('agent-config address policy', () => {
     }
     assert.equal(policyReason(policy, parseIpLiteral('192.168.0.1')!), undefined);
   });
-  it('allow CIDRs restrict literals but never lift the contract', () => {
-    const { policy } = buildAddressPolicy([], ['192.168.0.0/16', '127.0.0.0/8']);
-    assert.equal(policyReason(policy, parseIpLiteral('192.168.1.1')!), undefined);
-    assert.match(policyReason(policy, parseIpLiteral('10.0.0.1')!) ?? '', /outside the allowed/);
-    assert.match(policyReason(policy, parseIpLiteral('fd00::1')!) ?? '', /outside the allowed/);
-    assert.equal(typeof checkAddress('127.0.0.1', policy), 'string');
-    assert.deepEqual(checkAddress('db.example.com', policy), { address: 'db.example.com', kind: 'hostname' });
+  it('allow CIDRs lift the contract for the operator, never over a deny and never on control-plane ports', () => {
+    const { policy } = buildAddressPolicy(['127.0.0.9/32'], ['127.0.0.0/8'], [9901, 9902]);
+    // Outside the allow list, the contract and the deny list apply as before.
+    assert.equal(typeof checkAddress('10.0.0.1', policy), 'object');
+    assert.match(String(checkAddress('169.254.169.254', policy)), /link-local.*not allowed/);
+    assert.match(String(checkAddress('::1', policy)), /loopback.*not allowed/);
+    assert.match(String(checkAddress('127.0.0.9', policy)), /denied range 127\.0\.0\.9\/32/);
+    const loop = checkAddress('127.0.0.1', policy);
+    assert.deepEqual(loop, { address: '127.0.0.1', kind: 'ipv4', operatorAllowed: true });
+    // The mapped form of an allowed IPv4 address is allowed too (both addresses are inside).
+    assert.equal(typeof checkAddress('::ffff:127.0.0.1', policy), 'object');
+    if (typeof loop === 'string') throw new Error('unreachable');
+    assert.match(protectedPortProblem(loop, 9901, policy) ?? '', /control plane/);
+    assert.match(protectedPortProblem(loop, 9902, policy) ?? '', /control plane/);
+    assert.equal(protectedPortProblem(loop, 18081, policy), undefined);
+    // Hostnames are never covered: localhost stays refused.
+    assert.match(String(checkAddress('localhost', policy)), /localhost is not allowed/);
   });
   it('reports unreadable CIDRs', () => {
     assert.deepEqual(buildAddressPolicy(['10.0.0.0/8', 'nope'], ['1.2.3.4/40']).invalid, [

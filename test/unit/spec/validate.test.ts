@@ -385,13 +385,20 @@ describe('Backend', () => {
     it('applies the agent config policy', () => {
       const deny = testContext({ denyCidrs: ['10.0.0.10/32'] });
       assertOnlyProblem(validateSpec(validDoc(), deny), 'backends[0].address', 'denied range 10.0.0.10/32');
-      const allow = testContext({ allowCidrs: ['10.0.0.0/8'] });
+      const allow = testContext({ allowCidrs: ['127.0.0.0/8'] });
       accepted(validateSpec(validDoc(), allow));
+      accepted(validateSpec(withField(validDoc(), 'backends[1].address', '127.0.0.1'), allow));
       assertOnlyProblem(
-        validateSpec(withField(validDoc(), 'backends[1].address', '192.168.0.1'), allow),
+        validateSpec(withField(validDoc(), 'backends[1].address', '::1'), allow),
         'backends[1].address',
-        'outside the allowed ranges',
+        'loopback',
       );
+      const onAdmin = withField(
+        withField(validDoc(), 'backends[1].address', '127.0.0.1'),
+        'backends[1].port',
+        9901,
+      );
+      assertOnlyProblem(validateSpec(onAdmin, allow), 'backends[1].port', 'control plane');
       const broken = testContext({ denyCidrs: ['10.0.0.0/99'] });
       assertOnlyProblem(validateSpec(validDoc(), broken), 'backends', 'invalid CIDRs');
     });
