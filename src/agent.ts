@@ -25,6 +25,13 @@ import { specContextFromConfig } from './spec/context.ts';
 import { parseSpecText } from './spec/validate.ts';
 import type { FileOwner } from './util/atomic.ts';
 import { lookupUser } from './util/users.ts';
+import { HoldStore } from './apply/hold.ts';
+import type { ConfigResult } from './config/load.ts';
+import { controlSocketPath } from './control/protocol.ts';
+import { startControlServer } from './control/server.ts';
+import { planReload } from './reload.ts';
+import { formatProblem } from './util/result.ts';
+import { serial } from './util/serial.ts';
 
 export interface AgentHandle {
   readonly reconciler: Reconciler;
@@ -34,6 +41,8 @@ export interface AgentHandle {
   readonly applierStrategy: string;
   /** Stops polling, finishes the reconcile in flight and flushes events, each within a bound. */
   stop(): Promise<void>;
+  /** SIGHUP: a re-read agent.yaml (or why it could not be used), then a reconcile at once. */
+  reload(loaded: ConfigResult, file: string): Promise<void>;
 }
 
 export interface AgentParts {
@@ -155,6 +164,12 @@ export async function startAgent(
 
   const history = new TransactionLog(config.stateDir);
   await history.load();
+  const hold = new HoldStore(config.stateDir);
+  // What reload may change: rendering and spec checks read the current value at every reconcile.
+  let current = config;
+  let parse = parseWith(current);
+  // Reconciles and operator rollbacks never overlap.
+  const exclusive = serial();
   let observability: Observability | undefined;
   // Certificate files: a change to the spec's files reconciles; old inline copies go after commit; expiry warned.
   const certificates = new CertificateManager({
@@ -167,9 +182,10 @@ export async function startAgent(
   });
   const reconciler = new Reconciler({
     source: parts.source,
-    parse: parseWith(config),
+    parse: (text) => parse(text),
+    hold,
     prepare: async (spec) => {
-      const prepared = await prepareGeneration(spec, config, new Date(), {
+      const prepared = await prepareGeneration(spec, current, new Date(), {
         acceptedTlsFiles: certificates.acceptedTlsFiles,
         certificateOwner: parts.certificateOwner,
       });
@@ -206,6 +222,7 @@ export async function startAgent(
     api: parts.api,
     healthIntervalMs: config.vpsie.healthIntervalMs,
     metricsIntervalMs: config.vpsie.metricsIntervalMs,
+    hold: () => hold.current,
   });
   if (parts.apiMetrics) {
     const metrics = observability.metrics;
@@ -222,12 +239,13 @@ export async function startAgent(
 
   const loop = new ReconcileLoop({
     intervalMs: config.vpsie.pollIntervalMs,
-    run: async (trigger) => {
-      const report = await reconciler.reconcile(trigger, { retryFailed: trigger === 'sighup' });
-      await certificates.afterReconcile(report, reconciler.spec);
-      // /status and the expiry gauge show the certificate Envoy serves, not one that was prepared and rolled back.
-      obs.onCertificate(certificates.committedCertificate);
-    },
+    run: (trigger) =>
+      exclusive(async () => {
+        const report = await reconciler.reconcile(trigger, { retryFailed: trigger === 'sighup' });
+        await certificates.afterReconcile(report, reconciler.spec);
+        // /status and the expiry gauge show the certificate Envoy serves, not one prepared and rolled back.
+        obs.onCertificate(certificates.committedCertificate);
+      }),
     onError: (err) => logger.error({ err }, 'reconcile crashed'),
   });
   const unwatch = parts.source.watch?.(() => loop.triggerSoon('source-changed'));
@@ -235,6 +253,22 @@ export async function startAgent(
     strategy: parts.applier.strategy,
     committed_hash: parts.applier.committedHash() ?? null,
   });
+  const control = await startControlServer(
+    controlSocketPath(config.stateDir),
+    async (request) => {
+      const result = await exclusive(() =>
+        request.op === 'rollback'
+          ? reconciler.rollback(request.to)
+          : reconciler.release('released by an operator (vpsie-lb-agent release)'),
+      );
+      if (result.ok) {
+        obs.onOperator(request.op);
+        loop.trigger(request.op);
+      }
+      return { ok: result.ok, message: result.message };
+    },
+    logger,
+  );
   loop.start();
   certificates.start();
 
@@ -243,8 +277,39 @@ export async function startAgent(
     loop,
     observability: obs,
     applierStrategy: parts.applier.strategy,
+    async reload(loaded, file) {
+      if (!loaded.ok) {
+        const problems = loaded.problems.map(formatProblem);
+        logger.error({ config: file, problems }, 'reload refused: agent.yaml is invalid; the running configuration is kept');
+        await parts.events.enqueue(
+          'agent_config_rejected',
+          `reload refused: ${file} is invalid; the running configuration is kept:\n${problems.join('\n')}`,
+          { file, problems },
+        );
+      } else {
+        const plan = planReload(current, loaded.value);
+        current = plan.config;
+        parse = parseWith(current);
+        loop.setIntervalMs(current.vpsie.pollIntervalMs);
+        if (logger.level !== undefined) logger.level = current.logging.level;
+        const line = { config: file, applied: plan.applied, restart_required: plan.restartRequired };
+        const message =
+          plan.applied.length === 0 && plan.restartRequired.length === 0
+            ? `reloaded ${file}: no change`
+            : `reloaded ${file}: ${plan.applied.length > 0 ? `taking ${plan.applied.join(', ')}` : 'nothing to take now'}${plan.restartRequired.length > 0 ? `; ${plan.restartRequired.join(', ')} need systemctl restart vpsie-lb-agent` : ''}`;
+        if (plan.restartRequired.length > 0) logger.warn(line, message);
+        else logger.info(line, message);
+        await parts.events.enqueue('agent_config_reloaded', message, {
+          file,
+          applied: [...plan.applied],
+          restart_required: [...plan.restartRequired],
+        });
+      }
+      loop.trigger('sighup');
+    },
     async stop() {
       unwatch?.();
+      await control.close();
       certificates.stop();
       const finished = await loop.stop(30_000);
       if (!finished) logger.warn({}, 'the reconcile in flight did not finish within 30s; stopping anyway');

@@ -16,6 +16,7 @@ import { adminPrometheusSource } from './server/envoy-prometheus.ts';
 import { createAgentServer } from './server/server.ts';
 import { type AgentStatus, lastReconcileOf, secondsToExpiry } from './server/status.ts';
 import type { CertificateInfo } from './tls/check.ts';
+import type { Hold } from './apply/hold.ts';
 
 /** What the Envoy applier can tell about the process it manages (absent when Envoy is not run by the agent). */
 export interface EnvoyView {
@@ -42,6 +43,8 @@ export interface ObservabilityDeps {
   readonly api?: BackendHealthApi & LbStatusApi & MetricsSummaryApi;
   readonly healthIntervalMs?: number;
   readonly metricsIntervalMs?: number;
+  /** An operator's hold, if one is in effect. */
+  readonly hold?: () => Hold | undefined;
 }
 
 export interface Observability {
@@ -49,6 +52,8 @@ export interface Observability {
   /** Feed every reconcile report here. */
   onReport(report: ReconcileReport): void;
   onCertificate(info: CertificateInfo | undefined): void;
+  /** After an operator's rollback or release: the hold gauge and counters follow. */
+  onOperator(kind: 'rollback' | 'release'): void;
   readiness(): { ready: boolean; reason?: string };
   status(): AgentStatus;
   start(): Promise<{ host: string; port: number }>;
@@ -164,7 +169,10 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       };
     }
     const applied = applier.committedHash();
-    if (applied !== desiredHash) {
+    const hold = deps.hold?.();
+    // Held on purpose: serving the generation the operator chose is ready (the hold alert says why it differs).
+    const held = hold !== undefined && applied === hold.toHash;
+    if (applied !== desiredHash && !held) {
       return {
         ready: false,
         reason: `desired configuration ${desiredHash.slice(0, 12)} is not applied (applied: ${applied?.slice(0, 12) ?? 'none'})`,
@@ -185,6 +193,8 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     const spec = reconciler.spec;
     const now = new Date();
     const verdict = lbStatus.current();
+    const hold = deps.hold?.();
+    const backends = backendHealth.backends();
     return {
       lb_id: spec?.id ?? null,
       source: deps.sourceDescription,
@@ -200,7 +210,28 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       },
       last_reconcile: lastReconcileOf(reconciler.lastReport),
       transactions: [...deps.history.list()].reverse().slice(0, 10),
-      backends: backendHealth.backends(),
+      backends,
+      listeners:
+        spec === undefined
+          ? []
+          : [
+              {
+                name: names.listener(spec.id, 'v4'),
+                protocol: spec.protocol,
+                port: spec.port,
+                pools: [{ name: names.cluster(spec.id), algorithm: spec.algorithm, domains: [], backends }],
+              },
+            ],
+      hold:
+        hold === undefined
+          ? null
+          : {
+              since: hold.since,
+              from_hash: hold.fromHash,
+              to_hash: hold.toHash,
+              generation: hold.generation,
+              transaction_id: hold.transactionId,
+            },
       event_queue: { depth: deps.eventQueue?.depth() ?? 0, dropped: deps.eventQueue?.dropped() ?? 0 },
       certificates: certificate
         ? [
@@ -232,6 +263,8 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       if (report.rolledBack) metrics.incRollback();
       if (report.hash !== undefined && report.result !== 'rejected') desiredHash = report.hash;
       applyFailed = lastApplyFailed(applyFailed, report);
+      metrics.setHold(deps.hold?.() !== undefined);
+      metrics.setConverged(desiredHash !== undefined && desiredHash === applier.committedHash());
       void probeEnvoy();
       if (deps.eventQueue) metrics.setEventQueue(deps.eventQueue.depth(), deps.eventQueue.dropped());
       if (certificate)
@@ -245,6 +278,11 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     },
     readiness,
     status,
+    onOperator(kind) {
+      if (kind === 'rollback') metrics.incOperatorRollback();
+      metrics.setHold(deps.hold?.() !== undefined);
+      metrics.setConverged(desiredHash !== undefined && desiredHash === applier.committedHash());
+    },
     async start() {
       const address = await server.start();
       if (deps.envoy) {

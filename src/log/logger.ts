@@ -9,6 +9,8 @@ type LogFn = {
 
 /** What the rest of the agent logs through; kept small so nothing else depends on pino's types. */
 export interface Logger {
+  /** pino's level, settable (reload); absent on loggers that drop everything. */
+  level?: string;
   debug: LogFn;
   info: LogFn;
   warn: LogFn;

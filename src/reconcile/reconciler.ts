@@ -7,6 +7,8 @@ import type { LoadBalancerSpec } from '../spec/types.ts';
 import { type Problem, formatProblem } from '../util/result.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { EventType } from '../events/types.ts';
+import type { HoldStore } from '../apply/hold.ts';
+import { type OperatorResult, operatorRollback } from './rollback.ts';
 
 /** The event types live with the event queue; the reconciler speaks of them as kinds. */
 export type EventKind = EventType;
@@ -28,7 +30,8 @@ export type PrepareOutcome =
   | { ok: true; generation: Generation }
   | { ok: false; stage: string; problems: readonly Problem[] };
 
-export type ReconcileResult = 'applied' | 'unchanged' | 'rejected' | 'failed' | 'source_error';
+/** `held`: the spec asks for the configuration an operator rolled back from; it is not applied while held. */
+export type ReconcileResult = 'applied' | 'unchanged' | 'rejected' | 'failed' | 'source_error' | 'held';
 
 export interface ReconcileReport {
   readonly result: ReconcileResult;
@@ -52,6 +55,8 @@ export interface ReconcilerDeps {
   readonly events: EventSink;
   readonly logger: LogSink;
   readonly now?: () => Date;
+  /** An operator's hold (rollback); absent: specs are always applied. */
+  readonly hold?: HoldStore;
   /** Called after every reconcile (metrics, status). */
   readonly onReport?: (report: ReconcileReport, spec: LoadBalancerSpec | undefined) => void;
 }
@@ -73,6 +78,8 @@ export class Reconciler {
   #lastText: string | undefined;
   #spec: LoadBalancerSpec | undefined;
   #lastReport: ReconcileReport | undefined;
+  /** The configuration the spec asked for at the last reconcile that got that far. */
+  #desiredHash: string | undefined;
   /** The configuration whose apply failed last, and when it may be tried again. */
   #failed: { hash: string; stage: string; attempts: number; retryAt: number } | undefined;
 
@@ -90,8 +97,43 @@ export class Reconciler {
     return this.#spec;
   }
 
+  get desiredHash(): string | undefined {
+    return this.#desiredHash;
+  }
+
+  /** Puts a kept generation back and holds it (see rollback.ts). The caller keeps it apart from reconciles. */
+  async rollback(to: number | undefined): Promise<OperatorResult> {
+    const hold = this.#deps.hold;
+    if (hold === undefined) return { ok: false, message: 'holds are not available here' };
+    const result = await operatorRollback(
+      { ...this.#deps, hold, now: this.#now },
+      this.#desiredHash ?? hold.current?.fromHash,
+      to,
+    );
+    if (result.ok) this.#failed = undefined;
+    return result;
+  }
+
+  /** Ends a hold; the next reconcile applies the spec as usual. */
+  async release(reason: string, newHash?: string): Promise<OperatorResult> {
+    const held = this.#deps.hold?.current;
+    if (held === undefined) return { ok: false, message: 'no hold is in effect' };
+    await this.#deps.hold?.clear();
+    const message = `hold on ${short(held.toHash)} released: ${reason}`;
+    this.#deps.logger.warn({ held_from: held.fromHash, held: held.toHash, new_hash: newHash }, message);
+    await this.#deps.events.enqueue('hold_released', message, {
+      reason,
+      held_from: held.fromHash,
+      held: held.toHash,
+      generation: held.generation,
+      ...(newHash === undefined ? {} : { hash: newHash }),
+    });
+    return { ok: true, message };
+  }
+
   /** Settles transactions a crash left open, after the applier put the committed generation back. */
   async recover(): Promise<void> {
+    await this.#deps.hold?.load();
     await this.#deps.applier.recover();
     for (const open of this.#deps.history.open()) {
       await this.#deps.history.update(open.id, 'rolled_back', {
@@ -165,6 +207,15 @@ export class Reconciler {
     // is news and gets its own config_rejected event, even for a spec text seen before.
     this.#rejected.clear();
     const { generation } = prepared;
+    this.#desiredHash = generation.hash;
+    const hold = this.#deps.hold?.current;
+    if (hold !== undefined) {
+      if (generation.hash === hold.fromHash) {
+        const error = `held: an operator rolled back to generation ${hold.generation} at ${hold.since}; ${short(generation.hash)} is not applied until the spec changes or \`vpsie-lb-agent release\``;
+        return done({ result: 'held', hash: generation.hash, error });
+      }
+      await this.release('the spec changed', generation.hash);
+    }
     const previousHash = applier.committedHash();
     if (previousHash === generation.hash) {
       this.#failed = undefined;

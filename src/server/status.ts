@@ -26,6 +26,10 @@ export interface AgentStatus {
   /** The last few transactions, newest first. */
   readonly transactions: readonly TransactionRecord[];
   readonly backends: readonly BackendStatusEntry[];
+  /** The same backends by listener and pool: what an operator reads first (one listener per rule). */
+  readonly listeners: readonly ListenerStatus[];
+  /** An operator's rollback holding the configuration, or null. */
+  readonly hold: HoldStatus | null;
   readonly event_queue: { readonly depth: number; readonly dropped: number };
   readonly certificates: readonly {
     readonly name: string;
@@ -35,6 +39,29 @@ export interface AgentStatus {
   }[];
   readonly version: string;
   readonly uptime_seconds: number;
+}
+
+export interface ListenerStatus {
+  readonly name: string;
+  readonly protocol: string;
+  readonly port: number;
+  readonly pools: readonly {
+    readonly name: string;
+    readonly algorithm: string;
+    /** Host names (virtual hosts/domains) routed to this pool; empty when the pool takes everything. */
+    readonly domains: readonly string[];
+    readonly backends: readonly BackendStatusEntry[];
+  }[];
+}
+
+export interface HoldStatus {
+  readonly since: string;
+  /** Not applied while held: the configuration the spec asked for when the operator rolled back. */
+  readonly from_hash: string;
+  /** What serves while held. */
+  readonly to_hash: string;
+  readonly generation: number;
+  readonly transaction_id: string;
 }
 
 export interface LastReconcile {

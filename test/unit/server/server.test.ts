@@ -98,6 +98,8 @@ const STATUS: AgentStatus = {
     { id: 'be-1', address: '10.0.0.1', port: 8080, enabled: true, health: 'healthy' },
     { id: 'be-2', address: '2001:db8::2', port: 8080, enabled: false, health: 'unknown' },
   ],
+  listeners: [],
+  hold: null,
   event_queue: { depth: 1, dropped: 0 },
   certificates: [{ name: 'lb-1-cert', not_after: '2027-01-01T00:00:00.000Z', seconds_to_expiry: 31_000_000 }],
   version: '0.1.0',
