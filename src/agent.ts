@@ -280,7 +280,10 @@ export async function startAgent(
     async reload(loaded, file) {
       if (!loaded.ok) {
         const problems = loaded.problems.map(formatProblem);
-        logger.error({ config: file, problems }, 'reload refused: agent.yaml is invalid; the running configuration is kept');
+        logger.error(
+          { config: file, problems },
+          'reload refused: agent.yaml is invalid; the running configuration is kept',
+        );
         await parts.events.enqueue(
           'agent_config_rejected',
           `reload refused: ${file} is invalid; the running configuration is kept:\n${problems.join('\n')}`,

@@ -53,7 +53,9 @@ export interface Applier {
   committedHash(): string | undefined;
   apply(generation: Generation, transactionId: string): Promise<ApplyOutcome>;
   /** The committed generations kept in state_dir, newest first (for an operator's rollback). */
-  generations?(): Promise<readonly { readonly seq: number; readonly hash: string; readonly createdAt: string }[]>;
+  generations?(): Promise<
+    readonly { readonly seq: number; readonly hash: string; readonly createdAt: string }[]
+  >;
   /** A kept generation's files, as committed. */
   loadGeneration?(seq: number): Promise<Generation | undefined>;
   /** The sequence number of the committed generation. */

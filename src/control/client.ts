@@ -2,7 +2,11 @@ import net from 'node:net';
 import type { ControlRequest, ControlResponse } from './protocol.ts';
 
 /** Sends one request to the running agent and waits for its answer (a rollback may take a while). */
-export function sendControl(path: string, request: ControlRequest, timeoutMs: number): Promise<ControlResponse> {
+export function sendControl(
+  path: string,
+  request: ControlRequest,
+  timeoutMs: number,
+): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
     let data = '';
@@ -30,7 +34,9 @@ export function sendControl(path: string, request: ControlRequest, timeoutMs: nu
         const parsed = JSON.parse(data) as ControlResponse;
         resolve({ ok: parsed.ok === true, message: String(parsed.message) });
       } catch {
-        reject(new Error(`the agent answered something that is not a control response: ${data.slice(0, 200)}`));
+        reject(
+          new Error(`the agent answered something that is not a control response: ${data.slice(0, 200)}`),
+        );
       }
     });
   });

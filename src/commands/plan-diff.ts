@@ -1,0 +1,197 @@
+// What applying a rendered generation would change against the committed one (pure: file contents in, plan out).
+// Resources are compared by type and name whatever files they come from, so routes, endpoints and more listeners
+// per rule diff the same way when the layout grows.
+import { parse } from 'yaml';
+
+export interface FieldChange {
+  readonly path: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export interface ResourceChange {
+  readonly type: string;
+  readonly name: string;
+  readonly change: 'added' | 'removed' | 'modified';
+  readonly fields: readonly FieldChange[];
+}
+
+export interface PlanFile {
+  readonly role: string;
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface Plan {
+  readonly resources: readonly ResourceChange[];
+  /** Fields of the bootstrap Envoy runs on that change (any makes a hot restart). */
+  readonly bootstrap: readonly FieldChange[];
+  readonly certificates: { readonly added: readonly string[]; readonly removed: readonly string[] };
+  readonly method: {
+    readonly kind: 'none' | 'file_update' | 'hot_restart' | 'start';
+    readonly reasons: string[];
+  };
+  readonly draining: readonly { readonly listener: string; readonly why: string }[];
+}
+
+/** Fields shown per resource before "(n more)"; the file says the rest. */
+export const MAX_FIELDS = 12;
+/** Values hidden for secret resources (they name key files; nothing from them belongs on a terminal). */
+const SECRET_TYPES = new Set(['Secret']);
+
+type Json = unknown;
+
+const typeName = (r: Record<string, Json>): string => {
+  const url = typeof r['@type'] === 'string' ? r['@type'] : 'Resource';
+  return url.slice(url.lastIndexOf('.') + 1);
+};
+const resourceName = (r: Record<string, Json>): string => String(r.name ?? r.cluster_name ?? '(unnamed)');
+
+/** Every resource of the discovery files, keyed `Type/name`. The `version_info` (the hash) is not a change. */
+function resources(files: readonly PlanFile[]): Map<string, { type: string; name: string; value: Json }> {
+  const out = new Map<string, { type: string; name: string; value: Json }>();
+  for (const f of files) {
+    if (f.role === 'bootstrap' || f.role === 'static' || f.role === 'certificate') continue;
+    const doc = parse(f.content) as { resources?: unknown } | null;
+    if (doc === null || !Array.isArray(doc.resources)) continue;
+    for (const r of doc.resources as Record<string, Json>[]) {
+      const type = typeName(r);
+      const name = resourceName(r);
+      out.set(`${type}/${name}`, { type, name, value: r });
+    }
+  }
+  return out;
+}
+
+/** Leaf-level differences, depth first, in key order. */
+export function diffValues(a: Json, b: Json, path = '', out: FieldChange[] = []): FieldChange[] {
+  const isObj = (v: Json): v is Record<string, Json> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const p = `${path}[${i}]`;
+      if (i >= a.length) out.push({ path: p, after: b[i] });
+      else if (i >= b.length) out.push({ path: p, before: a[i] });
+      else diffValues(a[i], b[i], p, out);
+    }
+    return out;
+  }
+  if (isObj(a) && isObj(b)) {
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      const p = path === '' ? key : `${path}.${key}`;
+      if (!(key in a)) out.push({ path: p, after: b[key] });
+      else if (!(key in b)) out.push({ path: p, before: a[key] });
+      else diffValues(a[key], b[key], p, out);
+    }
+    return out;
+  }
+  if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ path, before: a, after: b });
+  return out;
+}
+
+const hideValues = (fields: FieldChange[]): FieldChange[] => fields.map((f) => ({ path: f.path }));
+
+export function planChanges(options: {
+  readonly committed: readonly PlanFile[] | undefined;
+  readonly next: readonly PlanFile[];
+  readonly strategy: string;
+  readonly drainTimeMs: number;
+}): Plan {
+  const { committed, next } = options;
+  const bootstrapRole = options.strategy === 'hot_restart' ? 'static' : 'bootstrap';
+  const before = resources(committed ?? []);
+  const after = resources(next);
+  const changes: ResourceChange[] = [];
+  for (const [key, r] of after) {
+    const old = before.get(key);
+    if (old === undefined) {
+      changes.push({ type: r.type, name: r.name, change: 'added', fields: [] });
+      continue;
+    }
+    const fields = diffValues(old.value, r.value);
+    if (fields.length > 0)
+      changes.push({
+        type: r.type,
+        name: r.name,
+        change: 'modified',
+        fields: SECRET_TYPES.has(r.type) ? hideValues(fields) : fields,
+      });
+  }
+  for (const [key, r] of before)
+    if (!after.has(key)) changes.push({ type: r.type, name: r.name, change: 'removed', fields: [] });
+
+  const bootstrapOf = (files: readonly PlanFile[] | undefined) => {
+    const f = files?.find((x) => x.role === bootstrapRole);
+    return f === undefined ? undefined : (parse(f.content) as Json);
+  };
+  // The static bootstrap carries every resource inline: its resource changes are listed above already.
+  const strip = (v: Json): Json => {
+    if (bootstrapRole !== 'static' || v === null || typeof v !== 'object') return v;
+    const { static_resources: _ignored, ...rest } = v as Record<string, Json>;
+    return rest;
+  };
+  const bootstrap =
+    committed === undefined ? [] : diffValues(strip(bootstrapOf(committed)), strip(bootstrapOf(next)));
+
+  const certs = (files: readonly PlanFile[] | undefined) =>
+    new Set((files ?? []).filter((f) => f.role === 'certificate').map((f) => f.path));
+  const oldCerts = certs(committed);
+  const newCerts = certs(next);
+  const certificates = {
+    added: [...newCerts].filter((p) => !oldCerts.has(p)).sort(),
+    removed: [...oldCerts].filter((p) => !newCerts.has(p)).sort(),
+  };
+
+  const anything = changes.length > 0 || bootstrap.length > 0 || certificates.added.length > 0;
+  let method: Plan['method'];
+  if (committed === undefined)
+    method = { kind: 'start', reasons: ['no committed generation: Envoy starts on this one'] };
+  else if (!anything) method = { kind: 'none', reasons: [] };
+  else if (options.strategy === 'hot_restart')
+    method = {
+      kind: 'hot_restart',
+      reasons: ['envoy.apply_strategy is hot_restart: every change starts a new epoch'],
+    };
+  else if (bootstrap.length > 0)
+    method = {
+      kind: 'hot_restart',
+      reasons: [
+        `the bootstrap changes (${bootstrap
+          .map((f) => f.path)
+          .slice(0, 3)
+          .join(', ')}${bootstrap.length > 3 ? ', …' : ''}): Envoy reads it only at start`,
+      ],
+    };
+  else {
+    const files = next
+      .filter((f) => f.role !== 'certificate' && f.role !== 'static' && f.role !== 'bootstrap')
+      .filter((f) => committed.find((c) => c.path === f.path)?.content !== f.content)
+      .map((f) => f.path);
+    method = { kind: 'file_update', reasons: files.map((f) => `moves ${f}`) };
+  }
+
+  const drain = `${Math.round(options.drainTimeMs / 1000)}s`;
+  const draining: { listener: string; why: string }[] = [];
+  const listeners = [...before.values()].filter((r) => r.type === 'Listener');
+  if (method.kind === 'hot_restart') {
+    for (const l of listeners)
+      draining.push({ listener: l.name, why: `hot restart: the old epoch drains it for ${drain}` });
+  } else {
+    for (const c of changes) {
+      if (c.type !== 'Listener' || c.change === 'added') continue;
+      const chainsOnly = c.fields.every((f) => /^(filter_chains|default_filter_chain)\b/.test(f.path));
+      draining.push({
+        listener: c.name,
+        why:
+          c.change === 'removed'
+            ? `removed: its connections drain for ${drain}, then close`
+            : chainsOnly
+              ? `filter chains change: connections on the changed chains drain for ${drain} (in-place update)`
+              : `replaced: its connections drain for ${drain}`,
+      });
+    }
+  }
+  return { resources: changes, bootstrap, certificates, method, draining };
+}
+
+export const planHasChanges = (p: Plan): boolean => p.method.kind !== 'none';
