@@ -63,11 +63,45 @@ function resources(files: readonly PlanFile[]): Map<string, { type: string; name
   return out;
 }
 
-/** Leaf-level differences, depth first, in key order. */
+const isObj = (v: Json): v is Record<string, Json> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * What identifies an element of a list, so that a reordered or shortened list diffs by element: a name, or an
+ * endpoint's address:port (Envoy's lists of endpoints are sorted, so an index says little).
+ */
+function elementKey(v: Json): string | undefined {
+  if (!isObj(v)) return undefined;
+  if (typeof v.name === 'string') return v.name;
+  if (typeof v.cluster_name === 'string') return v.cluster_name;
+  const endpoint = v.endpoint as { address?: { socket_address?: { address?: unknown; port_value?: unknown } } } | undefined;
+  const sa = endpoint?.address?.socket_address;
+  if (sa !== undefined && typeof sa.address === 'string') return `${sa.address}:${String(sa.port_value)}`;
+  return undefined;
+}
+
+function keyed(list: readonly Json[]): Map<string, Json> | undefined {
+  const map = new Map<string, Json>();
+  for (const v of list) {
+    const k = elementKey(v);
+    if (k === undefined || map.has(k)) return undefined;
+    map.set(k, v);
+  }
+  return map;
+}
+
+/** Leaf-level differences, depth first, in key order; lists of identifiable elements by element. */
 export function diffValues(a: Json, b: Json, path = '', out: FieldChange[] = []): FieldChange[] {
-  const isObj = (v: Json): v is Record<string, Json> =>
-    v !== null && typeof v === 'object' && !Array.isArray(v);
   if (Array.isArray(a) && Array.isArray(b)) {
+    const ka = keyed(a);
+    const kb = keyed(b);
+    if (ka !== undefined && kb !== undefined && (ka.size > 0 || kb.size > 0)) {
+      for (const [k, v] of ka) {
+        if (!kb.has(k)) out.push({ path: `${path}[${k}]`, before: v });
+        else diffValues(v, kb.get(k), `${path}[${k}]`, out);
+      }
+      for (const [k, v] of kb) if (!ka.has(k)) out.push({ path: `${path}[${k}]`, after: v });
+      return out;
+    }
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
       const p = `${path}[${i}]`;
       if (i >= a.length) out.push({ path: p, after: b[i] });
@@ -163,11 +197,20 @@ export function planChanges(options: {
       ],
     };
   else {
-    const files = next
+    const resourcesOf = (content: string | undefined) =>
+      content === undefined ? undefined : JSON.stringify((parse(content) as { resources?: unknown } | null)?.resources);
+    const reasons = next
       .filter((f) => f.role !== 'certificate' && f.role !== 'static' && f.role !== 'bootstrap')
-      .filter((f) => committed.find((c) => c.path === f.path)?.content !== f.content)
-      .map((f) => f.path);
-    method = { kind: 'file_update', reasons: files.map((f) => `moves ${f}`) };
+      .flatMap((f) => {
+        const old = committed.find((c) => c.path === f.path)?.content;
+        if (old === f.content) return [];
+        // Every file carries the configuration hash as version_info: a move with the same resources changes
+        // nothing in Envoy (it keeps unchanged resources as they are).
+        const same = resourcesOf(old) === resourcesOf(f.content);
+        const name = f.path.split('/').slice(-2).join('/');
+        return [`moves ${name}${same ? ' (version only: its resources are unchanged)' : ''}`];
+      });
+    method = { kind: 'file_update', reasons };
   }
 
   const drain = `${Math.round(options.drainTimeMs / 1000)}s`;
@@ -186,7 +229,7 @@ export function planChanges(options: {
           c.change === 'removed'
             ? `removed: its connections drain for ${drain}, then close`
             : chainsOnly
-              ? `filter chains change: connections on the changed chains drain for ${drain} (in-place update)`
+              ? `updated in place: connections on changed filter chains drain for ${drain}`
               : `replaced: its connections drain for ${drain}`,
       });
     }
