@@ -6,7 +6,13 @@ import type { AgentConfig } from './config/types.ts';
 import { names } from './envoy/build/names.ts';
 import { BackendHealthReporter, type BackendHealthApi } from './health/backend-health.ts';
 import { adminClusterHostSource, adminStatsSource } from './health/envoy-sources.ts';
-import { LbStatusReporter, type LbStatusApi, lastApplyFailed } from './health/lb-status.ts';
+import {
+  computeLbStatus,
+  LbStatusReporter,
+  type LbStatusApi,
+  type LbStatusInputs,
+  lastApplyFailed,
+} from './health/lb-status.ts';
 import { type MetricsSummaryApi, MetricsSummaryReporter } from './health/metrics-summary.ts';
 import type { Logger } from './log/logger.ts';
 import { AgentMetrics } from './metrics/agent-metrics.ts';
@@ -135,16 +141,17 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   };
   let probeTimer: NodeJS.Timeout | undefined;
   const envoyServing = (): boolean => deps.envoy !== undefined && envoyState === 'LIVE';
+  const lbStatusInputs = (): LbStatusInputs => ({
+    envoyServing: envoyServing(),
+    criticalFailure: deps.envoy?.().criticalFailure,
+    lastApplyFailed: applyFailed,
+    backends: backendHealth.health(),
+  });
   const lbStatus = new LbStatusReporter({
     api,
     logger: deps.logger,
     intervalMs: deps.healthIntervalMs ?? 10_000,
-    inputs: () => ({
-      envoyServing: envoyServing(),
-      criticalFailure: deps.envoy?.().criticalFailure,
-      lastApplyFailed: applyFailed,
-      backends: backendHealth.health(),
-    }),
+    inputs: lbStatusInputs,
   });
   const summary =
     deps.envoy && deps.api && (deps.metricsIntervalMs ?? 60_000) > 0
@@ -192,7 +199,8 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     const envoy = deps.envoy?.();
     const spec = reconciler.spec;
     const now = new Date();
-    const verdict = lbStatus.current();
+    // Computed now rather than the reporter's last tick: /status must not lag Envoy by a health interval.
+    const verdict = computeLbStatus(lbStatusInputs());
     const hold = deps.hold?.();
     const backends = backendHealth.backends();
     return {
@@ -201,7 +209,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       desired_hash: desiredHash ?? null,
       applied_hash: applier.committedHash() ?? null,
       apply_strategy: applier.strategy,
-      lb_status: verdict ? { status: verdict.status, reason: verdict.reason } : null,
+      lb_status: { status: verdict.status, reason: verdict.reason },
       envoy: {
         state: envoy === undefined ? 'not managed (no Envoy binary)' : envoyState,
         epoch: envoy?.epoch ?? null,

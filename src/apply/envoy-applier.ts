@@ -5,7 +5,7 @@ import type { FileOwner } from '../util/atomic.ts';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
-import { type AdminClient, createAdminClient, dynamicVersions } from '../envoy/admin/client.ts';
+import { type AdminClient, acceptedVersions, createAdminClient } from '../envoy/admin/client.ts';
 import { xdsFilePaths } from '../envoy/build/names.ts';
 import {
   type EnvoyStatus,
@@ -60,7 +60,7 @@ export class EnvoyApplier extends FileApplier {
     this.#o = options;
     const e = options.config.envoy;
     this.strategy = e.applyStrategy;
-    // A full /config_dump grows with the clusters and listeners: a larger cap than the client's default.
+    // Verification reads stats; the cap is for the occasional full /config_dump (it grows with the config).
     this.#admin = createAdminClient({
       ...e.adminAddress,
       allowNonLoopback: e.allowNonLoopbackAdmin,
@@ -208,7 +208,7 @@ export class EnvoyApplier extends FileApplier {
 
   /**
    * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected did not)
-   * and /config_dump carries the new version_info. Returns the failure, or undefined when verified.
+   * and the accepted version (version_text) is the new one. Returns the failure, or undefined when verified.
    */
   async #verifyDynamic(
     generation: Generation,
@@ -235,10 +235,10 @@ export class EnvoyApplier extends FileApplier {
           const name = `${KINDS[kind].stat}.update_success`;
           return (stats.get(name) ?? 0) > (baseline.get(name) ?? 0);
         });
-        const versions = dynamicVersions(await this.#admin.configDump());
+        const versions = await acceptedVersions(this.#admin);
         const current = kinds.every((kind) => versions[KINDS[kind].dump] === generation.hash);
         if (advanced && current) return undefined;
-        last = `update_success advanced: ${advanced}; config_dump versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
+        last = `update_success advanced: ${advanced}; accepted versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }
@@ -279,9 +279,9 @@ export class EnvoyApplier extends FileApplier {
     let last = '';
     while (Date.now() < deadline) {
       try {
-        const v = dynamicVersions(await this.#admin.configDump());
+        const v = await acceptedVersions(this.#admin);
         if (v.clusters === hash && v.listeners === hash) return { restored: true };
-        last = `config_dump versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
+        last = `accepted versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }

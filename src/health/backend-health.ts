@@ -143,9 +143,13 @@ export class BackendHealthReporter {
     );
   }
 
-  /** Current health of each enabled backend of the current spec. */
+  /** Current health of each enabled backend of the current spec; `unknown` until a tick has read Envoy. */
   health(): ReadonlyMap<string, BackendHealth> {
-    return this.#current;
+    const enabled = (this.#opts.spec()?.backends ?? []).filter((b) => b.enabled);
+    if (enabled.every((b) => this.#current.has(b.id)) && enabled.length === this.#current.size) {
+      return this.#current;
+    }
+    return new Map(enabled.map((b) => [b.id, this.#current.get(b.id) ?? 'unknown']));
   }
 
   /** Every backend of the current spec, for /status (disabled backends show `unknown`). */

@@ -162,6 +162,12 @@ describe('BackendHealthReporter against a fake Envoy admin', () => {
     assert.deepEqual(api.attempts, []);
   });
 
+  it('shows every enabled backend as unknown before the first read of Envoy (not "no enabled backends")', () => {
+    const enabled = spec.backends.filter((b) => b.enabled).map((b) => b.id);
+    assert.deepEqual([...reporter.health().keys()], enabled);
+    assert.ok([...reporter.health().values()].every((h) => h === 'unknown'));
+  });
+
   it('forgets backends removed from the spec and reports them afresh when they return', async () => {
     await reporter.tick();
     api.take();
