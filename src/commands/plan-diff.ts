@@ -63,7 +63,8 @@ function resources(files: readonly PlanFile[]): Map<string, { type: string; name
   return out;
 }
 
-const isObj = (v: Json): v is Record<string, Json> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: Json): v is Record<string, Json> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * What identifies an element of a list, so that a reordered or shortened list diffs by element: a name, or an
@@ -73,7 +74,9 @@ function elementKey(v: Json): string | undefined {
   if (!isObj(v)) return undefined;
   if (typeof v.name === 'string') return v.name;
   if (typeof v.cluster_name === 'string') return v.cluster_name;
-  const endpoint = v.endpoint as { address?: { socket_address?: { address?: unknown; port_value?: unknown } } } | undefined;
+  const endpoint = v.endpoint as
+    | { address?: { socket_address?: { address?: unknown; port_value?: unknown } } }
+    | undefined;
   const sa = endpoint?.address?.socket_address;
   if (sa !== undefined && typeof sa.address === 'string') return `${sa.address}:${String(sa.port_value)}`;
   return undefined;
@@ -190,15 +193,14 @@ export function planChanges(options: {
     method = {
       kind: 'hot_restart',
       reasons: [
-        `the bootstrap changes (${bootstrap
-          .map((f) => f.path)
-          .slice(0, 3)
-          .join(', ')}${bootstrap.length > 3 ? ', …' : ''}): Envoy reads it only at start`,
+        `the bootstrap changes (${bootstrap.length} field${bootstrap.length === 1 ? '' : 's'}, above): Envoy reads it only at start`,
       ],
     };
   else {
     const resourcesOf = (content: string | undefined) =>
-      content === undefined ? undefined : JSON.stringify((parse(content) as { resources?: unknown } | null)?.resources);
+      content === undefined
+        ? undefined
+        : JSON.stringify((parse(content) as { resources?: unknown } | null)?.resources);
     const reasons = next
       .filter((f) => f.role !== 'certificate' && f.role !== 'static' && f.role !== 'bootstrap')
       .flatMap((f) => {

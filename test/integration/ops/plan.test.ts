@@ -29,7 +29,9 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
       await env.writeSpec(spec);
       await statusUntil(env, 'the change applied', (s) => s.applied_hash !== before && converged(s)).catch(
         async (err: unknown) => {
-          throw new Error(`${String(err)}\n${JSON.stringify(await env.status())}\n${env.agent?.output().slice(-3000)}`);
+          throw new Error(
+            `${String(err)}\n${JSON.stringify(await env.status())}\n${env.agent?.output().slice(-3000)}`,
+          );
         },
       );
     };
@@ -49,15 +51,22 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
     assert.match(backendPlan.out, /~ Cluster lb-lb-ops/);
     assert.match(
       backendPlan.out,
-      new RegExp(`- load_assignment\\.endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[1]!.port}\\]\\n`),
+      new RegExp(
+        `- load_assignment\\.endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[1]!.port}\\]\\n`,
+      ),
     );
     assert.match(
       backendPlan.out,
-      new RegExp(`\\+ load_assignment\\.endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[2]!.port}\\]\\n`),
+      new RegExp(
+        `\\+ load_assignment\\.endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[2]!.port}\\]\\n`,
+      ),
     );
     assert.match(backendPlan.out, /apply {2}file update \(no new Envoy epoch\)/);
     assert.match(backendPlan.out, /moves dynamic\/clusters\.yaml\n/);
-    assert.match(backendPlan.out, /moves dynamic\/listeners\.yaml \(version only: its resources are unchanged\)/);
+    assert.match(
+      backendPlan.out,
+      /moves dynamic\/listeners\.yaml \(version only: its resources are unchanged\)/,
+    );
     for (const line of backendPlan.out.split('\n')) assert.ok(line.length <= 80, `wider than 80: ${line}`);
     assert.match(backendPlan.out, /drain {2}no listener drains connections/);
     assert.doesNotMatch(backendPlan.out, /Listener/);
@@ -65,7 +74,10 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
       resources: { type: string; change: string }[];
       method: { kind: string };
     };
-    assert.deepEqual(json.resources.map((r) => `${r.change} ${r.type}`), ['modified Cluster']);
+    assert.deepEqual(
+      json.resources.map((r) => `${r.change} ${r.type}`),
+      ['modified Cluster'],
+    );
     assert.equal(json.method.kind, 'file_update');
 
     // The HTTP request timeout lives in the listener's filter chain: plan says in-place, and Envoy agrees.
@@ -75,29 +87,49 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
     assert.equal(chainPlan.code, 3, chainPlan.out);
     assert.match(chainPlan.out, /~ Listener lb-lb-ops-v4/);
     assert.match(chainPlan.out, /filter_chains….*typed_config\.request_timeout:\n +"300s" -> "17s"\n/);
-    assert.match(chainPlan.out, /drain {2}lb-lb-ops-v4\n +updated in place: connections on changed filter chains drain for 1s\n/);
+    assert.match(
+      chainPlan.out,
+      /drain {2}lb-lb-ops-v4\n +updated in place: connections on changed filter chains drain for 1s\n/,
+    );
     const s0 = await admin.statsFiltered(LISTENER_STATS);
     await applyAndWait(timed);
     const s1 = await admin.statsFiltered(LISTENER_STATS);
-    assert.equal((s1.get('listener_manager.listener_in_place_updated') ?? 0) - (s0.get('listener_manager.listener_in_place_updated') ?? 0), 1);
+    assert.equal(
+      (s1.get('listener_manager.listener_in_place_updated') ?? 0) -
+        (s0.get('listener_manager.listener_in_place_updated') ?? 0),
+      1,
+    );
 
     // The listener's port: the listener is replaced (not in place), and drains.
     const other = { ...timed, port: env.lbPort + 1 === env.adminPort ? env.lbPort + 2 : env.lbPort + 1 };
     await writeFile(planFile, JSON.stringify(other));
     const portPlan = await env.cli(['plan', '--spec', planFile]);
     assert.equal(portPlan.code, 3, portPlan.out);
-    assert.match(portPlan.out, new RegExp(`address\\.socket_address\\.port_value: ${env.lbPort} -> ${other.port}`));
+    assert.match(
+      portPlan.out,
+      new RegExp(`address\\.socket_address\\.port_value: ${env.lbPort} -> ${other.port}`),
+    );
     assert.match(portPlan.out, /drain {2}lb-lb-ops-v4\n +replaced: its connections drain for 1s\n/);
     assert.match(portPlan.out, /apply {2}file update/);
     await applyAndWait(other);
     const s2 = await admin.statsFiltered(LISTENER_STATS);
-    assert.equal((s2.get('listener_manager.listener_modified') ?? 0) - (s1.get('listener_manager.listener_modified') ?? 0), 1);
-    assert.equal(s2.get('listener_manager.listener_in_place_updated'), s1.get('listener_manager.listener_in_place_updated'));
+    assert.equal(
+      (s2.get('listener_manager.listener_modified') ?? 0) -
+        (s1.get('listener_manager.listener_modified') ?? 0),
+      1,
+    );
+    assert.equal(
+      s2.get('listener_manager.listener_in_place_updated'),
+      s1.get('listener_manager.listener_in_place_updated'),
+    );
 
     // A bootstrap change (agent.yaml's envoy.max_connections feeds the overload manager): hot restart, and why.
     const yaml = join(env.root, 'agent-more.yaml');
     const { readFile } = await import('node:fs/promises');
-    await writeFile(yaml, (await readFile(env.configFile, 'utf8')).replace('envoy:\n', 'envoy:\n  max_connections: 1234\n'));
+    await writeFile(
+      yaml,
+      (await readFile(env.configFile, 'utf8')).replace('envoy:\n', 'envoy:\n  max_connections: 1234\n'),
+    );
     const bootPlan = await (async () => {
       const { runCli } = await import('../../helpers/cli-process.ts');
       const p = runCli(['plan', '--spec', planFile, '--config', yaml]);
@@ -105,9 +137,9 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
     })();
     assert.equal(bootPlan.code, 3, bootPlan.out);
     assert.match(bootPlan.out, /~ bootstrap/);
-    assert.match(bootPlan.out, /max_active_downstream_connections: 50000 -> 1234/);
+    assert.match(bootPlan.out, /max_active_downstream_connections:\n +50000 -> 1234\n/);
     assert.match(bootPlan.out, /apply {2}HOT RESTART \(new Envoy epoch\)/);
-    assert.match(bootPlan.out, /the bootstrap changes \(overload_manager/);
+    assert.match(bootPlan.out, /the bootstrap changes \(1 field, above\): Envoy reads it only at start/);
     assert.match(bootPlan.out, /drain {2}lb-lb-ops-v4\n +hot restart: the old epoch drains it for 1s\n/);
 
     // An invalid document: exit 1, the problem with its path, nothing else.
