@@ -26,6 +26,7 @@ import { parseSpecText } from './spec/validate.ts';
 import type { FileOwner } from './util/atomic.ts';
 import { lookupUser } from './util/users.ts';
 import { HoldStore } from './apply/hold.ts';
+import { SpecArchive } from './apply/spec-archive.ts';
 import type { ConfigResult } from './config/load.ts';
 import { controlSocketPath } from './control/protocol.ts';
 import { startControlServer } from './control/server.ts';
@@ -184,6 +185,7 @@ export async function startAgent(
     source: parts.source,
     parse: (text) => parse(text),
     hold,
+    specs: new SpecArchive(config.stateDir),
     prepare: async (spec) => {
       const prepared = await prepareGeneration(spec, current, new Date(), {
         acceptedTlsFiles: certificates.acceptedTlsFiles,

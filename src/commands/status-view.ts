@@ -38,9 +38,7 @@ export function statusLines(s: AgentStatus, st: Style): string[] {
       `${st.warn('HELD')} on generation ${s.hold.generation} (${short(s.hold.to_hash)}) since ${when(s.hold.since)}`,
     );
     out.push(
-      fit(
-        `         not applying ${short(s.hold.from_hash)} until the spec changes or: vpsie-lb-agent release`,
-      ),
+      fit(`         not applying ${short(s.hold.from_hash)} (ends: a new spec, or vpsie-lb-agent release)`),
     );
   } else if (s.desired_hash !== null && s.desired_hash === s.applied_hash) {
     label('state', `${st.ok('CONVERGED')}  ${short(s.applied_hash)} applied`);

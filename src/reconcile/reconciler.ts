@@ -8,6 +8,7 @@ import { type Problem, formatProblem } from '../util/result.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { EventType } from '../events/types.ts';
 import type { HoldStore } from '../apply/hold.ts';
+import type { SpecArchive } from '../apply/spec-archive.ts';
 import { type OperatorResult, operatorRollback } from './rollback.ts';
 
 /** The event types live with the event queue; the reconciler speaks of them as kinds. */
@@ -57,6 +58,8 @@ export interface ReconcilerDeps {
   readonly now?: () => Date;
   /** An operator's hold (rollback); absent: specs are always applied. */
   readonly hold?: HoldStore;
+  /** Spec texts of committed configurations (what a hold serves is described from it). */
+  readonly specs?: SpecArchive;
   /** Called after every reconcile (metrics, status). */
   readonly onReport?: (report: ReconcileReport, spec: LoadBalancerSpec | undefined) => void;
 }
@@ -80,6 +83,8 @@ export class Reconciler {
   #lastReport: ReconcileReport | undefined;
   /** The configuration the spec asked for at the last reconcile that got that far. */
   #desiredHash: string | undefined;
+  /** While held: the spec of the configuration that serves (from the archive), when known. */
+  #heldSpec: { hash: string; spec: LoadBalancerSpec } | undefined;
   /** The configuration whose apply failed last, and when it may be tried again. */
   #failed: { hash: string; stage: string; attempts: number; retryAt: number } | undefined;
 
@@ -92,9 +97,20 @@ export class Reconciler {
     return this.#lastReport;
   }
 
-  /** The spec most recently accepted (validated), if any. */
+  /** The spec most recently accepted (validated), if any; while held, the spec of what serves. */
   get spec(): LoadBalancerSpec | undefined {
+    const hold = this.#deps.hold?.current;
+    if (hold !== undefined && this.#heldSpec?.hash === hold.toHash) return this.#heldSpec.spec;
     return this.#spec;
+  }
+
+  /** Reads the spec behind the held configuration, so health and /status describe what serves. */
+  async #loadHeldSpec(): Promise<void> {
+    const hold = this.#deps.hold?.current;
+    if (hold === undefined || this.#heldSpec?.hash === hold.toHash) return;
+    const text = await this.#deps.specs?.load(hold.toHash);
+    const parsed = text === undefined ? undefined : this.#deps.parse(text);
+    this.#heldSpec = parsed?.ok ? { hash: hold.toHash, spec: parsed.spec } : undefined;
   }
 
   get desiredHash(): string | undefined {
@@ -110,7 +126,10 @@ export class Reconciler {
       this.#desiredHash ?? hold.current?.fromHash,
       to,
     );
-    if (result.ok) this.#failed = undefined;
+    if (result.ok) {
+      this.#failed = undefined;
+      await this.#loadHeldSpec();
+    }
     return result;
   }
 
@@ -211,6 +230,7 @@ export class Reconciler {
     const hold = this.#deps.hold?.current;
     if (hold !== undefined) {
       if (generation.hash === hold.fromHash) {
+        await this.#loadHeldSpec();
         const error = `held: an operator rolled back to generation ${hold.generation} at ${hold.since}; ${short(generation.hash)} is not applied until the spec changes or \`vpsie-lb-agent release\``;
         return done({ result: 'held', hash: generation.hash, error });
       }
@@ -241,6 +261,11 @@ export class Reconciler {
     if (outcome.ok) {
       this.#failed = undefined;
       await history.update(tx.id, 'committed', { stage: 'commit', epoch: outcome.epoch });
+      try {
+        await this.#deps.specs?.save(generation.hash, text);
+      } catch (err) {
+        logger.warn({ error: errorMessage(err) }, 'could not archive the applied spec');
+      }
       logger.info(
         {
           hash: generation.hash,
