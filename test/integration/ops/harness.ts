@@ -66,6 +66,8 @@ export interface OpsEnv {
   writeSpec(spec: unknown): Promise<void>;
   /** agent.yaml with `extra` top-level lines and `envoyExtra` lines in the envoy section. */
   writeConfig(options?: { extra?: readonly string[]; envoyExtra?: readonly string[] }): Promise<void>;
+  /** The spec from this (fake) VPSie API instead of the file; `caFile` is trusted by the agent. */
+  api: { url: string; keyFile: string; caFile: string; id: string } | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): Promise<Record<string, unknown>>;
@@ -95,6 +97,7 @@ export async function opsEnv(backendCount = 2): Promise<OpsEnv> {
     baseId,
     backends,
     agent: undefined,
+    api: undefined,
     spec(options = {}) {
       return {
         id: 'lb-ops',
@@ -123,12 +126,14 @@ export async function opsEnv(backendCount = 2): Promise<OpsEnv> {
       await writeFile(
         env.configFile,
         [
-          `source: {type: file, path: ${env.specFile}}`,
+          env.api === undefined ? `source: {type: file, path: ${env.specFile}}` : 'source: {type: vpsie}',
           `state_dir: ${env.stateDir}`,
           `tls: {cert_dir: ${join(root, 'certs')}}`,
           `server: {listen: 127.0.0.1:${agentPort}}`,
           'address_policy: {allow_cidrs: [127.0.0.0/8]}',
-          'vpsie: {poll_interval: 1h, health_interval: 1s}',
+          env.api === undefined
+            ? 'vpsie: {poll_interval: 1h, health_interval: 1s}'
+            : `vpsie: {poll_interval: 1h, health_interval: 1s, metrics_interval: 1s, allow_insecure_api: true, api_url: "${env.api.url}", api_key_file: ${env.api.keyFile}, loadbalancer_id: ${env.api.id}}`,
           'logging: {level: info}',
           ...(options.extra ?? []),
           'envoy:',
@@ -147,7 +152,10 @@ export async function opsEnv(backendCount = 2): Promise<OpsEnv> {
       );
     },
     async start() {
-      env.agent = runCli(['run', '--config', env.configFile]);
+      env.agent = runCli(
+        ['run', '--config', env.configFile],
+        env.api === undefined ? {} : { NODE_EXTRA_CA_CERTS: env.api.caFile },
+      );
       await waitFor('the agent endpoint', 30_000, async () => {
         try {
           return (await fetch(`http://127.0.0.1:${agentPort}/healthz`)).ok ? true : undefined;
