@@ -231,7 +231,7 @@ export class Reconciler {
     if (hold !== undefined) {
       if (generation.hash === hold.fromHash) {
         await this.#loadHeldSpec();
-        const error = `held: an operator rolled back to generation ${hold.generation} at ${hold.since}; ${short(generation.hash)} is not applied until the spec changes or \`vpsie-lb-agent release\``;
+        const error = `held on generation ${hold.generation} (operator rollback); ${short(generation.hash)} waits for a new spec or release`;
         return done({ result: 'held', hash: generation.hash, error });
       }
       await this.release('the spec changed', generation.hash);

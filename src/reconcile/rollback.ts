@@ -110,7 +110,7 @@ export async function operatorRollback(
   );
   return {
     ok: true,
-    message: `rolled back to generation ${target.seq} (${short(generation.hash)}); holding until the spec changes from ${short(fromHash)} or \`vpsie-lb-agent release\``,
+    message: `rolled back to generation ${target.seq} (${short(generation.hash)}) and holding it\n${short(fromHash)} is not applied until the spec changes or: vpsie-lb-agent release`,
     hash: generation.hash,
     generation: target.seq,
   };
