@@ -127,8 +127,17 @@ describe('examples', () => {
       ...d,
       source: { type: 'file', path: join(EXAMPLES, 'spec.example.json') },
       stateDir: join(run, 'state'),
-      envoy: { ...d.envoy, configPath: join(run, 'envoy/dynamic'), pidFile: join(run, 'envoy.pid') },
+      envoy: {
+        ...d.envoy,
+        binaryPath: join(run, 'envoy'),
+        configPath: join(run, 'envoy-config/dynamic'),
+        pidFile: join(run, 'envoy.pid'),
+        launcherSocket: join(run, 'launcher.sock'),
+        drainTimeMs: 2_000,
+        parentShutdownTimeMs: 3_000,
+      },
       tls: { certDir: join(run, 'certs') },
+      addressPolicy: { denyCidrs: [], allowCidrs: ['127.0.0.0/8'] },
       logging: { level: 'info', format: 'text' },
     });
     assert.deepEqual(r.warnings, []);
