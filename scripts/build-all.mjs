@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The whole release build: tsc (npm run build) → single executables → Debian packages, for amd64 and arm64.
+// The whole release build: tsc (npm run build) → single executables → Debian packages (the agent and the pinned
+// Envoy it depends on), for amd64 and arm64.
 //
 //   node scripts/build-all.mjs [--arch amd64,arm64] [--compress zstd|xz|gzip|none] [--skip-tsc]
 //                              [--entry FILE] [--allow-missing-assets]
 //
-// Artifacts: dist/vpsie-lb-agent-linux-<arch>, dist/vpsie-lb-agent_<version>-1_<arch>.deb, dist/sea-report.json.
+// Artifacts: dist/vpsie-lb-agent-linux-<arch>, dist/vpsie-lb-agent_<version>-1_<arch>.deb,
+// dist/vpsie-lb-envoy_<envoy version>-1_<arch>.deb, dist/sea-report.json.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -19,7 +21,7 @@ function fail(message) {
 
 const args = process.argv.slice(2);
 const seaArgs = [];
-const debArgs = [];
+const debArgs = []; // shared by both package builders
 let skipTsc = false;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -53,3 +55,4 @@ if (!seaArgs.includes('--entry') && !existsSync(join(ROOT, 'dist', 'cli.js'))) {
 }
 step('single executables', process.execPath, [join(ROOT, 'scripts', 'build-sea.mjs'), ...seaArgs]);
 step('Debian packages', process.execPath, [join(ROOT, 'scripts', 'build-deb.mjs'), ...debArgs]);
+step('Envoy Debian packages', process.execPath, [join(ROOT, 'scripts', 'build-envoy-deb.mjs'), ...debArgs]);

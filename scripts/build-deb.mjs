@@ -1,78 +1,47 @@
 #!/usr/bin/env node
 // Builds dist/vpsie-lb-agent_<version>_<arch>.deb with dpkg-deb from the single executables (build-sea.mjs),
-// packaging/systemd, packaging/debian and examples/agent.yaml.
+// packaging/systemd, packaging/debian and examples/agent.yaml. It depends on exactly the Envoy package of the pin
+// (vpsie-lb-envoy, scripts/build-envoy-deb.mjs).
 //
 //   node scripts/build-deb.mjs [--arch amd64,arm64] [--exe-dir dist] [--out dist] [--version 0.1.0-1]
 //                              [--config examples/agent.yaml] [--compress xz|gzip|zstd|none]
 //
-// Reproducible: every file gets the mtime SOURCE_DATE_EPOCH (default: the last commit's time), owners are root
-// (--root-owner-group), and dpkg-deb clamps its own timestamps to SOURCE_DATE_EPOCH.
-import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Reproducible (scripts/deb-lib.mjs): mtimes SOURCE_DATE_EPOCH (default: the last commit's time), owners root.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { ENVOY_DEB_VERSION, ENVOY_PKG } from './build-envoy-deb.mjs';
 import { NODE_VERSION } from './build-sea.mjs';
+import {
+  buildDeb,
+  ensureDpkgDeb,
+  failer,
+  MAINTAINER,
+  parseDebArgs,
+  ROOT,
+  readSource as readFrom,
+  sourceDateEpoch,
+} from './deb-lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG_NAME = 'vpsie-lb-agent';
-const MAINTAINER = 'VPSie Load Balancer team <lb@vpsie.com>';
-
-function fail(message) {
-  process.stderr.write(`build-deb: ${message}\n`);
-  process.exit(1);
-}
+const fail = failer('build-deb');
+const readSource = (path, what) => readFrom(path, what, fail);
 
 function parseArgs(argv) {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  const opts = {
-    arch: ['amd64', 'arm64'],
-    exeDir: 'dist',
-    out: 'dist',
-    version: `${pkg.version}-1`,
-    config: 'examples/agent.yaml',
-    compress: 'zstd',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => argv[++i] ?? fail(`${a} needs a value`);
-    if (a === '--arch') opts.arch = next().split(',');
-    else if (a === '--exe-dir') opts.exeDir = next();
-    else if (a === '--out') opts.out = next();
-    else if (a === '--version') opts.version = next();
-    else if (a === '--config') opts.config = next();
-    else if (a === '--compress') opts.compress = next();
-    else fail(`unknown option ${a}`);
-  }
-  for (const arch of opts.arch) if (arch !== 'amd64' && arch !== 'arm64') fail(`unknown arch ${arch}`);
+  const defaults = { exeDir: 'dist', version: `${pkg.version}-1`, config: 'examples/agent.yaml' };
+  const opts = parseDebArgs(argv, defaults, fail, {
+    '--exe-dir': (v, o) => {
+      o.exeDir = v;
+    },
+    '--version': (v, o) => {
+      o.version = v;
+    },
+    '--config': (v, o) => {
+      o.config = v;
+    },
+  });
   if (!/^[0-9][A-Za-z0-9.+~-]*$/.test(opts.version)) fail(`bad Debian version ${opts.version}`);
-  if (!['xz', 'gzip', 'zstd', 'none'].includes(opts.compress)) fail(`bad --compress ${opts.compress}`);
   return opts;
-}
-
-function sourceDateEpoch() {
-  if (process.env.SOURCE_DATE_EPOCH) return Number(process.env.SOURCE_DATE_EPOCH);
-  try {
-    return Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8' }).trim());
-  } catch {
-    return 0;
-  }
-}
-
-function readSource(path, what) {
-  const abs = resolve(ROOT, path);
-  if (!existsSync(abs)) fail(`${what} ${path} is missing`);
-  return readFileSync(abs, 'utf8');
 }
 
 /** [path inside the package, mode, contents | { copy: source file }]; directories end with '/'. */
@@ -163,65 +132,30 @@ function layout(arch, opts) {
   return entries;
 }
 
-function du(dir) {
-  let bytes = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === 'DEBIAN' && dir.endsWith('root')) continue;
-    const p = join(dir, e.name);
-    bytes += e.isDirectory() ? du(p) : lstatSync(p).size;
-  }
-  return bytes;
-}
-
-function touchAll(dir, epoch) {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) touchAll(p, epoch);
-    utimesSync(p, epoch, epoch);
-  }
-  utimesSync(dir, epoch, epoch);
-}
-
 function buildOne(arch, opts, epoch) {
-  const stage = join(ROOT, '.cache', 'deb', arch);
-  const root = join(stage, 'root');
-  rmSync(stage, { recursive: true, force: true });
-  mkdirSync(root, { recursive: true });
-  for (const [path, mode, content] of layout(arch, opts)) {
-    const dest = join(root, path);
-    if (path.endsWith('/')) mkdirSync(dest, { recursive: true });
-    else if (typeof content === 'string') writeFileSync(dest, content);
-    else copyFileSync(resolve(ROOT, content.copy), dest);
-    chmodSync(dest, mode); // explicit: independent of the builder's umask and of the sources' modes
-  }
-  const installedKiB = Math.ceil(du(root) / 1024);
-  const control = readSource('packaging/debian/control.in', 'control template')
-    .replace('@VERSION@', opts.version)
-    .replace('@ARCH@', arch)
-    .replace('@MAINTAINER@', MAINTAINER)
-    .replace('@INSTALLED_SIZE@', String(installedKiB));
-  writeFileSync(join(root, 'DEBIAN', 'control'), control);
-  chmodSync(join(root, 'DEBIAN', 'control'), 0o644);
-  touchAll(root, epoch);
-
-  const outDir = resolve(ROOT, opts.out);
-  mkdirSync(outDir, { recursive: true });
-  const deb = join(outDir, `${PKG_NAME}_${opts.version}_${arch}.deb`);
-  execFileSync('dpkg-deb', ['--root-owner-group', `-Z${opts.compress}`, '--build', root, deb], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
+  const control = (installedKiB) =>
+    readSource('packaging/debian/control.in', 'control template')
+      .replace('@VERSION@', opts.version)
+      .replace('@ARCH@', arch)
+      .replace('@MAINTAINER@', MAINTAINER)
+      .replace('@INSTALLED_SIZE@', String(installedKiB))
+      .replace('@ENVOY_DEPENDS@', `${ENVOY_PKG} (= ${ENVOY_DEB_VERSION})`);
+  const { version, compress, out } = opts;
+  return buildDeb({
+    name: PKG_NAME,
+    version,
+    arch,
+    entries: layout(arch, opts),
+    control,
+    compress,
+    out,
+    epoch,
   });
-  return { deb: relative(ROOT, deb), bytes: lstatSync(deb).size, installedKiB };
 }
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  try {
-    execFileSync('dpkg-deb', ['--version'], { stdio: 'ignore' });
-  } catch {
-    execFileSync(join(ROOT, 'scripts', 'ensure-tools.sh'), ['deb'], { stdio: 'inherit' });
-  }
+  ensureDpkgDeb();
   const epoch = sourceDateEpoch();
   const t0 = Date.now();
   const built = opts.arch.map((arch) => buildOne(arch, opts, epoch));

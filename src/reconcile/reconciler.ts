@@ -68,6 +68,8 @@ const MAX_PROBLEM_LINES = 50;
 /** Retrying a configuration that failed to apply: after 1 min, doubling up to 30 min. */
 const RETRY_BACKOFF_MS = 60_000;
 const RETRY_BACKOFF_MAX_MS = 30 * 60_000;
+/** Every so many polls that bring the settled text again, it is re-checked anyway (the certificate watch's net). */
+const FULL_CHECK_EVERY_POLLS = 10;
 
 /**
  * One reconcile: fetch → validate → render → schema check → compare hash → apply → report.
@@ -87,6 +89,8 @@ export class Reconciler {
   #heldSpec: { hash: string; spec: LoadBalancerSpec } | undefined;
   /** The configuration whose apply failed last, and when it may be tried again. */
   #failed: { hash: string; stage: string; attempts: number; retryAt: number } | undefined;
+  /** The text whose configuration is the committed one, and how many polls skipped its re-check since. */
+  #settled: { text: string; hash: string; skipped: number } | undefined;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -202,6 +206,23 @@ export class Reconciler {
       this.#lastText = text;
     }
 
+    // Idle work that repeats what has not changed: a poll bringing the text whose configuration is already
+    // committed is done (50 ms of validation and rendering at 10,000 backends, every poll). Certificate files
+    // have their own watch (trigger certificate-changed, which does the full check), and every tenth such poll
+    // is checked in full anyway.
+    const settled = this.#settled;
+    if (
+      trigger === 'poll' &&
+      settled !== undefined &&
+      settled.text === text &&
+      settled.hash === applier.committedHash() &&
+      settled.skipped < FULL_CHECK_EVERY_POLLS - 1
+    ) {
+      this.#settled = { ...settled, skipped: settled.skipped + 1 };
+      return done({ result: 'unchanged', hash: settled.hash });
+    }
+    this.#settled = undefined;
+
     const parsed = this.#deps.parse(text);
     if (!parsed.ok) {
       const lines = parsed.problems.map(formatProblem);
@@ -239,6 +260,7 @@ export class Reconciler {
     const previousHash = applier.committedHash();
     if (previousHash === generation.hash) {
       this.#failed = undefined;
+      this.#settled = { text, hash: generation.hash, skipped: 0 };
       return done({ result: 'unchanged', hash: generation.hash });
     }
     // A configuration that just failed to apply is not tried again on every poll (each try is a transaction, maybe
@@ -284,6 +306,7 @@ export class Reconciler {
         epoch: outcome.epoch ?? null,
         backends: parsed.spec.backends.length,
       });
+      this.#settled = { text, hash: generation.hash, skipped: 0 };
       return done({ result: 'applied', hash: generation.hash, transactionId: tx.id });
     }
 

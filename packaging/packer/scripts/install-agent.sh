@@ -10,7 +10,8 @@ chmod 0755 /usr/sbin/policy-rc.d
 trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 
 apt-get update -qq
-# apt resolves the Depends (libc6, libstdc++6, ...) from Debian's repositories.
+# apt resolves the Depends (libc6, libstdc++6, ...) from Debian's repositories; vpsie-lb-envoy (= the pinned
+# version) is installed already by install-envoy.sh.
 apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold /tmp/vpsie-lb-agent.deb
 rm -f /tmp/vpsie-lb-agent.deb
 

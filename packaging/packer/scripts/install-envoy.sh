@@ -1,25 +1,23 @@
 #!/bin/sh
-# Installs the official Envoy release binary as /usr/bin/envoy, verified against the pinned SHA-256.
-# Env: ENVOY_VERSION, ENVOY_ASSET (envoy-<v>-linux-x86_64 | envoy-<v>-linux-aarch_64), ENVOY_SHA256.
+# Installs the vpsie-lb-envoy .deb uploaded by packer (scripts/build-envoy-deb.mjs, from packaging/envoy.json) and
+# proves that /usr/bin/envoy in the image is the pinned binary: its SHA-256 and the version it prints. Nothing is
+# downloaded. Env: ENVOY_VERSION, ENVOY_SHA256 (the pin's binary_sha256 for this architecture).
+# IMAGE_ROOT (tests only): the directory a stand-in apt-get unpacked the package into; empty in the image.
 set -eu
-
-case "$ENVOY_SHA256" in
-  0000000000000000000000000000000000000000000000000000000000000000)
-    echo "install-envoy: envoy_sha256_* is still the all-zero placeholder in versions.auto.pkrvars.hcl;" >&2
-    echo "install-envoy: fill in the published SHA-256 of $ENVOY_ASSET before building an image" >&2
-    exit 1 ;;
-esac
-
+root=${IMAGE_ROOT:-}
+deb=${ENVOY_DEB:-/tmp/vpsie-lb-envoy.deb} # ENVOY_DEB: tests only
 export DEBIAN_FRONTEND=noninteractive
-command -v curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends curl ca-certificates; }
 
-url="https://github.com/envoyproxy/envoy/releases/download/v${ENVOY_VERSION}/${ENVOY_ASSET}"
-tmp="$(mktemp)"
-trap 'rm -f "$tmp"' EXIT
-curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 --retry 3 -o "$tmp" "$url"
-echo "$ENVOY_SHA256  $tmp" | sha256sum --check --strict --quiet || {
-  echo "install-envoy: checksum mismatch for $url" >&2
+# A local .deb: apt checks its Depends (libc6) against what the base image has.
+apt-get install -y -qq --no-install-recommends "$deb"
+rm -f "$deb"
+
+echo "$ENVOY_SHA256  $root/usr/bin/envoy" | sha256sum --check --strict || {
+  echo "install-envoy: /usr/bin/envoy is not the pinned Envoy $ENVOY_VERSION (SHA-256 $ENVOY_SHA256, packaging/envoy.json)" >&2
   exit 1
 }
-install -o root -g root -m 0755 "$tmp" /usr/bin/envoy
-/usr/bin/envoy --version
+version=$("$root/usr/bin/envoy" --version) || { echo "install-envoy: /usr/bin/envoy --version failed" >&2; exit 1; }
+case "$version" in
+  *"/$ENVOY_VERSION/"*) echo "$version" ;;
+  *) echo "install-envoy: /usr/bin/envoy --version says '$version', not $ENVOY_VERSION" >&2; exit 1 ;;
+esac

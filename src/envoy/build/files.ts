@@ -23,13 +23,11 @@ export function renderedFiles(rendered: RenderedConfig): RenderedFile[] {
     content: f.pem.reveal(),
     mode: f.mode,
   }));
-  if (rendered.secrets !== undefined) {
-    files.push({
-      role: 'secrets',
-      path: paths.secrets,
-      content: toYaml(rendered.secrets),
-      mode: CONFIG_MODE,
-    });
+  for (const [path, doc] of [
+    [paths.secrets, rendered.secrets],
+    [paths.caSecrets, rendered.caSecrets],
+  ] as const) {
+    if (doc !== undefined) files.push({ role: 'secrets', path, content: toYaml(doc), mode: CONFIG_MODE });
   }
   files.push(
     { role: 'clusters', path: paths.clusters, content: toYaml(rendered.clusters), mode: CONFIG_MODE },

@@ -29,6 +29,8 @@ export interface XdsFilePaths {
   readonly listeners: string;
   readonly clusters: string;
   readonly secrets: string;
+  /** The client CA's SDS secret (mTLS): a file of its own, since an SDS response holds exactly one secret. */
+  readonly caSecrets: string;
 }
 
 export function xdsFilePaths(config: AgentConfig): XdsFilePaths {
@@ -41,5 +43,6 @@ export function xdsFilePaths(config: AgentConfig): XdsFilePaths {
     listeners: posix.join(directory, 'listeners.yaml'),
     clusters: posix.join(directory, 'clusters.yaml'),
     secrets: posix.join(directory, 'secrets.yaml'),
+    caSecrets: posix.join(directory, 'secrets-ca.yaml'),
   };
 }

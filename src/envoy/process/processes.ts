@@ -41,6 +41,9 @@ export class EnvoyProcesses {
       String(seconds(this.#o.parentShutdownTimeMs)),
       '--drain-strategy',
       'gradual',
+      // Without it Envoy drops unknown fields of a file update with a warning and serves what is left; the
+      // agent's files are schema-checked, so an unknown field there is a bug that must fail the update.
+      '--reject-unknown-dynamic-fields',
     ];
   }
 

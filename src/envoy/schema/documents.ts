@@ -139,6 +139,8 @@ const NAME_FIELD: Readonly<Record<string, [string, string]>> = {
 };
 
 /** DiscoveryResponse rules: resources match type_url, no name twice, listeners on distinct addresses. */
+const SECRET_TYPE = 'envoy.extensions.transport_sockets.tls.v3.Secret';
+
 export function discoveryChecks(doc: unknown, w: Walker): void {
   const d = obj(doc);
   if (!d) return;
@@ -164,6 +166,13 @@ export function discoveryChecks(doc: unknown, w: Walker): void {
     byType.set(name, list);
   });
   for (const [type, list] of byType) {
+    // Secrets come in such a file only through SDS, and an SDS subscription takes exactly one secret per response
+    // (SdsApi: "Unexpected SDS secrets length … Expected sum is 1" rejects the whole file).
+    if (type === SECRET_TYPE && list.length > 1) {
+      for (const item of list.slice(1)) {
+        w.report(item.path, `an SDS response holds exactly one secret; this file has ${list.length}`);
+      }
+    }
     if (type === 'envoy.config.listener.v3.Listener') checkListeners(list, w);
     else {
       const nf = NAME_FIELD[type];

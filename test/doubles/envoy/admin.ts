@@ -274,7 +274,7 @@ export class AdminServer {
         config_path: opts.configPath,
         config_yaml: opts.configYaml,
         allow_unknown_static_fields: opts.allowUnknownStaticFields,
-        reject_unknown_dynamic_fields: false,
+        reject_unknown_dynamic_fields: opts.rejectUnknownDynamicFields,
         ignore_unknown_dynamic_fields: false,
         admin_address_path: opts.adminAddressPath,
         local_address_ip_version: 'v4',

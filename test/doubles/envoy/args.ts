@@ -26,6 +26,7 @@ export interface Options {
   socketPath: string;
   socketMode: number;
   allowUnknownStaticFields: boolean;
+  rejectUnknownDynamicFields: boolean;
   skipHotRestartOnNoParent: boolean;
   adminAddressPath: string;
   version: boolean;
@@ -129,7 +130,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--file-flush-interval-msec': { key: 'ignored', kind: 'uint' },
   '--local-address-ip-version': { key: 'ignored', kind: 'string' },
   '--ignore-unknown-dynamic-fields': { key: 'ignored', kind: 'bool' },
-  '--reject-unknown-dynamic-fields': { key: 'ignored', kind: 'bool' },
+  '--reject-unknown-dynamic-fields': { key: 'rejectUnknownDynamicFields', kind: 'bool' },
   '--enable-core-dump': { key: 'ignored', kind: 'bool' },
   '--disable-extensions': { key: 'ignored', kind: 'string' },
 };
@@ -156,6 +157,7 @@ export const defaultOptions = (): Options => ({
   socketPath: '@envoy_domain_socket',
   socketMode: 0o600,
   allowUnknownStaticFields: false,
+  rejectUnknownDynamicFields: false,
   skipHotRestartOnNoParent: false,
   adminAddressPath: '',
   version: false,

@@ -66,7 +66,17 @@ export function spawnDouble(
   env: Record<string, string> = {},
   cwd?: string,
 ): Running {
-  const child = spawn(ENVOY_DOUBLE, args, {
+  return spawnEnvoy(ENVOY_DOUBLE, args, env, cwd);
+}
+
+/** Any envoy executable (the double or the real binary), in its own process group, tracked for killAll(). */
+export function spawnEnvoy(
+  binary: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Running {
+  const child = spawn(binary, args, {
     env: { ...process.env, ...env },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,7 +110,7 @@ export async function runDouble(
   return { ...exit, stdout: r.stdout(), stderr: r.stderr() };
 }
 
-/** SIGKILLs every process group started by spawnDouble (for `after` hooks). */
+/** SIGKILLs every process group started by spawnDouble/spawnEnvoy (for `after` hooks). */
 export function killAll(): void {
   for (const c of running) {
     if (c.pid !== undefined) {

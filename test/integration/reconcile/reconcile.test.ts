@@ -166,6 +166,42 @@ describe('reconcile with the file applier', () => {
   });
 });
 
+describe('idle polls', () => {
+  it('a poll bringing the committed text again is not re-rendered, except every tenth and on other triggers', async () => {
+    const t = await setup();
+    roots.push(t.root);
+    await t.writeSpec(httpSpec());
+    const history = new TransactionLog(t.config.stateDir);
+    await history.load();
+    let prepared = 0;
+    const reconciler = new Reconciler({
+      source: new FileSpecSource(t.config.source.path!),
+      parse: parseWith(t.config),
+      prepare: (spec) => {
+        prepared++;
+        return prepareGeneration(spec, t.config, new Date());
+      },
+      applier: new FileApplier({ stateDir: t.config.stateDir }),
+      history,
+      events: { enqueue: async () => undefined },
+      logger: silentLogger,
+    });
+    await reconciler.recover();
+    assert.equal((await reconciler.reconcile('start')).result, 'applied');
+    assert.equal(prepared, 1);
+    for (let i = 0; i < 9; i++) assert.equal((await reconciler.reconcile('poll')).result, 'unchanged');
+    assert.equal(prepared, 1, 'nine idle polls prepared nothing');
+    assert.equal((await reconciler.reconcile('poll')).result, 'unchanged');
+    assert.equal(prepared, 2, 'the tenth is checked in full');
+    await reconciler.reconcile('certificate-changed');
+    await reconciler.reconcile('sighup');
+    assert.equal(prepared, 4, 'other triggers always check in full');
+    await t.writeSpec(httpSpec((s) => void (s.port = 8081)));
+    assert.equal((await reconciler.reconcile('poll')).result, 'applied', 'a changed text is applied');
+    assert.equal(prepared, 5);
+  });
+});
+
 describe('config_rejected reporting', () => {
   it('a spec that breaks again after a good one is reported again', async () => {
     const t = await setup();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { parseWith } from '../../../src/agent.ts';
@@ -182,7 +182,9 @@ describe('what Envoy is given', () => {
     assert.equal(certFiles.length, 3);
     for (const f of certFiles)
       assert.match(f.path, new RegExp(`^${certDir}/inline-[0-9a-f]{16}\\.(crt|key|ca)\\.pem$`));
-    const secrets = prepared.generation.files.find((f) => f.role === 'secrets')?.content ?? '';
+    // One SDS file per secret (certificate, client CA): Envoy's SDS takes exactly one secret per response.
+    const sdsFiles = prepared.generation.files.filter((f) => f.role === 'secrets');
+    assert.deepEqual(sdsFiles.map((f) => basename(f.path)).sort(), ['secrets-ca.yaml', 'secrets.yaml']);
     const listeners = prepared.generation.files.find((f) => f.role === 'listeners')?.content ?? '';
     for (const operatorFile of Object.values(tls)) {
       for (const f of prepared.generation.files)
@@ -207,13 +209,16 @@ describe('what Envoy is given', () => {
     await check();
 
     // mTLS: the CA turns on required client certificates, trusted from the agent's copy.
-    const sds = parse(secrets) as {
+    type Sds = {
       resources: {
         name: string;
         validation_context?: { trusted_ca: { filename: string } };
         tls_certificate?: { certificate_chain: { filename: string }; private_key: { filename: string } };
       }[];
     };
+    const docs = sdsFiles.map((f) => parse(f.content) as Sds);
+    for (const d of docs) assert.equal(d.resources.length, 1);
+    const sds = { resources: docs.flatMap((d) => d.resources) };
     const caSecret = sds.resources.find((r) => r.validation_context !== undefined);
     assert.equal(caSecret?.validation_context?.trusted_ca.filename, byRole('.ca.pem'));
     const certSecret = sds.resources.find((r) => r.tls_certificate !== undefined);
@@ -223,7 +228,7 @@ describe('what Envoy is given', () => {
 
     // The rendered SDS and listener documents pass the strict schema check.
     const checker = getSchemaChecker();
-    assert.deepEqual(checker.checkDiscoveryResponse(sds), []);
+    for (const d of docs) assert.deepEqual(checker.checkDiscoveryResponse(d), []);
     assert.deepEqual(checker.checkDiscoveryResponse(parse(listeners)), []);
   });
 

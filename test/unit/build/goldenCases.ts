@@ -11,12 +11,13 @@ import { formatProblem } from '../../../src/util/result.ts';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../../golden/', import.meta.url));
 
-/** The documents each case pins, by file name; `secrets.yaml` exists only when the case renders secrets. */
+/** The documents each case pins, by file name; `secrets*.yaml` exist only when the case renders those secrets. */
 export const OUTPUTS = [
   'bootstrap.yaml',
   'listeners.yaml',
   'clusters.yaml',
   'secrets.yaml',
+  'secrets-ca.yaml',
   'static.yaml',
 ] as const;
 export type OutputName = (typeof OUTPUTS)[number];
@@ -57,5 +58,6 @@ export function renderCase(name: string): { rendered: RenderedConfig; documents:
     ['static.yaml', toYaml(rendered.staticBootstrap)],
   ]);
   if (rendered.secrets !== undefined) documents.set('secrets.yaml', toYaml(rendered.secrets));
+  if (rendered.caSecrets !== undefined) documents.set('secrets-ca.yaml', toYaml(rendered.caSecrets));
   return { rendered, documents };
 }

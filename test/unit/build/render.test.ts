@@ -168,19 +168,20 @@ test('https: runtime listeners fetch certificates by file SDS; static ones name 
   );
   const runtimeCtx =
     r.listeners.resources[0]?.filter_chains[0]?.transport_socket?.typed_config.common_tls_context;
-  const sdsConfig = {
+  // One file per secret: Envoy's SDS rejects a response that holds more than one.
+  const sdsConfig = (file: string) => ({
     resource_api_version: 'V3',
     path_config_source: {
-      path: '/etc/envoy/dynamic/secrets.yaml',
+      path: `/etc/envoy/dynamic/${file}`,
       watched_directory: { path: '/etc/envoy/dynamic' },
     },
-  };
+  });
   assert.deepEqual(runtimeCtx?.tls_certificate_sds_secret_configs, [
-    { name: 'lb-lb1-cert', sds_config: sdsConfig },
+    { name: 'lb-lb1-cert', sds_config: sdsConfig('secrets.yaml') },
   ]);
   assert.deepEqual(runtimeCtx?.validation_context_sds_secret_config, {
     name: 'lb-lb1-ca',
-    sds_config: sdsConfig,
+    sds_config: sdsConfig('secrets-ca.yaml'),
   });
   const staticCtx =
     r.staticBootstrap.static_resources.listeners[0]?.filter_chains[0]?.transport_socket?.typed_config
@@ -206,13 +207,12 @@ test('https: runtime listeners fetch certificates by file SDS; static ones name 
     },
   ];
   assert.deepEqual(r.staticBootstrap.static_resources.secrets, secrets);
-  assert.deepEqual(
-    r.secrets?.resources,
-    secrets.map((s) => ({
-      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
-      ...s,
-    })),
-  );
+  const typed = secrets.map((s) => ({
+    '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+    ...s,
+  }));
+  assert.deepEqual(r.secrets?.resources, typed.slice(0, 1));
+  assert.deepEqual(r.caSecrets?.resources, typed.slice(1));
   assert.deepEqual(r.files.inline, []);
 });
 

@@ -337,6 +337,16 @@ describe('DiscoveryResponse', () => {
     };
     assertProblem(checker.checkDiscoveryResponse(dr), 'resources[1].name', 'duplicate cluster name');
   });
+  test('an SDS response holds one secret (real Envoy: "Unexpected SDS secrets length … Expected sum is 1")', () => {
+    const secret = (name: string): Json => ({
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+      name,
+      validation_context: { trusted_ca: { filename: '/etc/ca.pem' } },
+    });
+    assertClean(checker.checkDiscoveryResponse({ resources: [secret('a')] }));
+    const problems = checker.checkDiscoveryResponse({ resources: [secret('a'), secret('b')] });
+    assertProblem(problems, 'resources[1]', 'exactly one secret');
+  });
   test('cluster references inside an LDS response are not resolved (no bootstrap at hand)', () => {
     const l = {
       '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener',

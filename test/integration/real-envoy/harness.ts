@@ -1,0 +1,228 @@
+// The agent as it runs in production, in this process: startAgent with the file source (or the fake VPSie API),
+// the real pinned Envoy as the data plane (spawned by the agent's EnvoyApplier through LocalProcessHost), its own
+// agent endpoint. Each start gets a fresh temp root, base id, admin port, agent port and listener port; stop() stops
+// the agent (and Envoy, stop_on_exit), then SIGKILLs any Envoy of that base id still alive and removes the root.
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AgentHandle, defaultParts, startAgent } from '../../../src/agent.ts';
+import { defaultAgentConfig } from '../../../src/config/defaults.ts';
+import type { AgentConfig } from '../../../src/config/types.ts';
+import { type AdminClient, createAdminClient } from '../../../src/envoy/admin/client.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+import type { AgentStatus } from '../../../src/server/status.ts';
+import { freePort, waitFor } from '../../helpers/cli-process.ts';
+import { realEnvoyBinary } from '../../helpers/real-envoy.ts';
+import type { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
+
+/** Per process a disjoint block of base ids (hot-restart shared memory and sockets are named after it). */
+let nextBaseId = 200_000 + (process.pid % 40_000) * 16;
+
+export interface RealAgentOptions {
+  /** agent.yaml envoy.max_connections (global, overload manager). */
+  readonly maxConnections?: number;
+  /** Use the fake VPSie API (its `setSpec` document) as the source instead of the spec file. */
+  readonly api?: FakeVpsieApi;
+  readonly apiKey?: string;
+  /** vpsie.health_interval: how often backend health is read from Envoy and reported. */
+  readonly healthIntervalMs?: number;
+}
+
+export interface RealAgent {
+  readonly root: string;
+  readonly config: AgentConfig;
+  /** The load balancer's listener port (Envoy binds 0.0.0.0; tests connect to 127.0.0.1 only). */
+  readonly lbPort: number;
+  /** The certificate directory (spec paths must be inside it). */
+  readonly certDir: string;
+  readonly admin: AdminClient;
+  readonly handle: AgentHandle;
+  /** Replaces the spec file atomically (the file source's watcher triggers a reconcile). */
+  writeSpec(spec: Record<string, unknown>): Promise<void>;
+  /** GET /status of the agent endpoint. */
+  status(): Promise<AgentStatus>;
+  /** Waits until the agent has committed a configuration other than `previous` and is converged on it. */
+  waitApplied(previous?: string | null, timeoutMs?: number): Promise<string>;
+  /** Envoy's stdout/stderr, for failure messages. */
+  envoyLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** `exec`s the real Envoy with one worker thread (the machine is small; one worker also makes LB order simple). */
+async function envoyWrapper(root: string): Promise<string> {
+  const path = join(root, 'envoy-c1');
+  await writeFile(path, `#!/bin/sh\nexec '${realEnvoyBinary()}' --concurrency 1 "$@"\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+/** Pids of live processes whose command line carries `--base-id <baseId>` (Envoys of this test). */
+export async function envoyPidsOf(baseId: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const args = cmd.split('\0');
+    const i = args.indexOf('--base-id');
+    if (i >= 0 && args[i + 1] === String(baseId)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** The spec of a load balancer on `port` with `backends`; `patch` edits it. */
+export function lbSpec(
+  port: number,
+  protocol: 'http' | 'https' | 'tcp',
+  backends: readonly { id: string; port: number; address?: string; weight?: number }[],
+  patch: Partial<Record<string, unknown>> = {},
+): Record<string, unknown> {
+  return {
+    id: 'lb-real',
+    name: 'real-envoy',
+    protocol,
+    port,
+    algorithm: 'round_robin',
+    backends: backends.map((b) => ({
+      id: b.id,
+      address: b.address ?? '127.0.0.1',
+      port: b.port,
+      ...(b.weight === undefined ? {} : { weight: b.weight }),
+    })),
+    ...patch,
+  };
+}
+
+/**
+ * Starts the agent with the spec `build(lbPort, certDir)` returns and waits until Envoy is LIVE and the agent is
+ * converged on it.
+ */
+export async function startRealAgent(
+  build: (lbPort: number, certDir: string) => Record<string, unknown> | Promise<Record<string, unknown>>,
+  options: RealAgentOptions = {},
+): Promise<RealAgent> {
+  const root = await mkdtemp(join(tmpdir(), 'vpsie-lb-real-'));
+  const base = defaultAgentConfig();
+  const [adminPort, agentPort, lbPort] = [await freePort(), await freePort(), await freePort()];
+  const certDir = join(root, 'certs');
+  await mkdir(certDir, { recursive: true });
+  const specPath = join(root, 'spec.json');
+  const baseId = nextBaseId++;
+  const api = options.api;
+  if (api !== undefined) await writeFile(join(root, 'api-key'), `${options.apiKey}\n`, { mode: 0o600 });
+  const config: AgentConfig = {
+    ...base,
+    vpsie: {
+      ...base.vpsie,
+      ...(api === undefined
+        ? {}
+        : {
+            apiUrl: api.httpUrl,
+            apiKeyFile: join(root, 'api-key'),
+            loadbalancerId: 'lb-real',
+            allowInsecureApi: true,
+          }),
+      pollIntervalMs: 3_600_000,
+      healthIntervalMs: options.healthIntervalMs ?? 500,
+      metricsIntervalMs: 0,
+    },
+    source: api === undefined ? { type: 'file', path: specPath } : { type: 'vpsie' },
+    stateDir: join(root, 'state'),
+    envoy: {
+      ...base.envoy,
+      configPath: join(root, 'envoy', 'dynamic'),
+      binaryPath: await envoyWrapper(root),
+      adminAddress: { host: '127.0.0.1', port: adminPort },
+      pidFile: join(root, 'envoy.pid'),
+      baseId,
+      maxConnections: options.maxConnections ?? base.envoy.maxConnections,
+      drainTimeMs: 1000,
+      parentShutdownTimeMs: 2000,
+      verifyTimeoutMs: 30_000,
+      stopOnExit: true,
+      launcherSocket: join(root, 'no-launcher.sock'),
+    },
+    tls: { certDir },
+    server: { listen: { host: '127.0.0.1', port: agentPort } },
+    logging: { level: 'error', format: 'json' },
+    // Operator-only: the tests' backends are Node servers on loopback.
+    addressPolicy: { denyCidrs: [], allowCidrs: ['127.0.0.0/8'] },
+  };
+  let handle: AgentHandle | undefined;
+  const writeSpec = async (spec: Record<string, unknown>) => {
+    if (api !== undefined) {
+      api.setSpec({ error: false, data: spec });
+      handle?.loop.trigger('sighup');
+      return;
+    }
+    await writeFile(`${specPath}.tmp`, JSON.stringify(spec));
+    await rename(`${specPath}.tmp`, specPath);
+  };
+  await writeSpec(await build(lbPort, certDir));
+  const agentUrl = `http://127.0.0.1:${agentPort}`;
+  const status = async () => (await (await fetch(`${agentUrl}/status`)).json()) as AgentStatus;
+  const envoyLog = async () => {
+    const dir = join(config.stateDir, 'envoy-logs');
+    const files = await readdir(dir).catch(() => [] as string[]);
+    const texts = await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8').catch(() => '')));
+    return texts.join('\n').slice(-6000);
+  };
+  const cleanup = async () => {
+    for (const pid of await envoyPidsOf(baseId)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await rm(root, { recursive: true, force: true });
+  };
+  let started: AgentHandle;
+  try {
+    started = await startAgent(config, silentLogger, await defaultParts(config, silentLogger));
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  handle = started;
+  const waitApplied = async (previous: string | null = null, timeoutMs = 45_000) => {
+    try {
+      return await waitFor(`the agent to commit a new configuration on ${lbPort}`, timeoutMs, async () => {
+        const s = await status();
+        return s.applied_hash !== null && s.applied_hash !== previous && s.applied_hash === s.desired_hash
+          ? s.applied_hash
+          : undefined;
+      });
+    } catch (err) {
+      const s = await status().catch(() => undefined);
+      throw new Error(
+        `${(err as Error).message}\nlast reconcile: ${JSON.stringify(s?.last_reconcile)}\nenvoy: ${await envoyLog()}`,
+      );
+    }
+  };
+  const agent: RealAgent = {
+    root,
+    config,
+    lbPort,
+    certDir,
+    admin: createAdminClient(config.envoy.adminAddress),
+    handle: started,
+    writeSpec,
+    status,
+    waitApplied,
+    envoyLog,
+    async stop() {
+      try {
+        await started.stop();
+      } finally {
+        await cleanup();
+      }
+    },
+  };
+  try {
+    await waitApplied();
+  } catch (err) {
+    await agent.stop();
+    throw err;
+  }
+  return agent;
+}

@@ -1,0 +1,134 @@
+// Connection limits in the real Envoy: the spec's max_connections (per listener, connection_limit filter) and the
+// agent-wide envoy.max_connections (overload manager), measured as a client sees them; the overload manager loads.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, describe, it } from 'node:test';
+import { waitFor } from '../../helpers/cli-process.ts';
+import { type Backend, closeAll, get, httpBackend, tcpBackend, tcpHello } from './backends.ts';
+import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
+
+const agents: RealAgent[] = [];
+const backends: Backend[] = [];
+const sockets: net.Socket[] = [];
+after(async () => {
+  for (const s of sockets) s.destroy();
+  for (const a of agents) await a.stop();
+  await closeAll(backends);
+});
+
+/** A plain TCP connection to Envoy; resolves once connected (Envoy counts it from accept). */
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+    sockets.push(s);
+    s.on('error', reject);
+  });
+}
+
+/** What a client over the limit sees: the connection is accepted, then closed by Envoy with no data. */
+function overLimit(port: number): Promise<{ connected: boolean; bytes: number; how: string }> {
+  return new Promise((resolve) => {
+    let connected = false;
+    let bytes = 0;
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      connected = true;
+      s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    });
+    sockets.push(s);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve({ connected, bytes, how: 'still open after 10 s' });
+    }, 10_000);
+    s.on('data', (d) => {
+      bytes += d.length;
+    });
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ connected, bytes, how: err.code ?? err.message });
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ connected, bytes, how: 'closed' });
+    });
+  });
+}
+
+const stat = async (agent: RealAgent, name: string) =>
+  (await agent.admin.statsFiltered(`^${name.replaceAll('.', '\\.')}$`)).get(name);
+
+describe('real Envoy: connection limits', () => {
+  it('spec max_connections: the listener holds 2 connections; the third is closed with no data, then a freed slot is usable', async (t) => {
+    const b = await tcpBackend('alpha');
+    backends.push(b);
+    const agent = await startRealAgent((port) =>
+      lbSpec(port, 'tcp', [{ id: 'b1', port: b.port }], { max_connections: 2 }),
+    );
+    agents.push(agent);
+    const first = await tcpHello(agent.lbPort);
+    const second = await tcpHello(agent.lbPort);
+    assert.deepEqual([first.id, second.id], ['alpha', 'alpha']);
+    const hitsBefore = b.hits;
+    const refused = await overLimit(agent.lbPort);
+    t.diagnostic(`third connection: ${JSON.stringify(refused)}`);
+    assert.equal(refused.connected, true);
+    assert.equal(refused.bytes, 0, 'the connection over the limit got data');
+    assert.ok(['ECONNRESET', 'closed'].includes(refused.how), refused.how);
+    assert.equal(b.hits, hitsBefore, 'the connection over the limit reached the backend');
+    assert.equal(await stat(agent, 'connection_limit.lb_lb-real_connection_limit.limited_connections'), 1);
+
+    first.socket.destroy();
+    const third = await waitFor('a connection in the freed slot', 20_000, () =>
+      tcpHello(agent.lbPort).catch(() => undefined),
+    );
+    assert.equal(third.id, 'alpha');
+    second.socket.destroy();
+    third.socket.destroy();
+  });
+
+  it('envoy.max_connections: 3 connections in all; the fourth is closed unanswered; the admin API still answers', async (t) => {
+    const b = await httpBackend('alpha');
+    backends.push(b);
+    const agent = await startRealAgent((port) => lbSpec(port, 'http', [{ id: 'b1', port: b.port }]), {
+      maxConnections: 3,
+    });
+    agents.push(agent);
+    assert.equal((await get(agent.lbPort)).body, 'alpha');
+
+    // The overload manager section loaded: its monitors are in the bootstrap Envoy runs, and publish stats.
+    const dump = await agent.admin.configDump();
+    const bootstrap = dump.configs.find(
+      (c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
+    ) as {
+      bootstrap: { overload_manager: { resource_monitors: { name: string; typed_config: unknown }[] } };
+    };
+    const monitors = bootstrap.bootstrap.overload_manager.resource_monitors;
+    assert.deepEqual(monitors.map((m) => m.name).sort(), [
+      'envoy.resource_monitors.fixed_heap',
+      'envoy.resource_monitors.global_downstream_max_connections',
+    ]);
+    assert.match(JSON.stringify(monitors), /"max_active_downstream_connections":"3"/);
+    const overload = await agent.admin.statsFiltered('^overload\\.');
+    assert.ok(
+      overload.has('overload.envoy.resource_monitors.fixed_heap.pressure'),
+      [...overload.keys()].join(),
+    );
+    assert.ok(overload.has('overload.envoy.overload_actions.stop_accepting_requests.active'));
+
+    const held = [await connect(agent.lbPort), await connect(agent.lbPort), await connect(agent.lbPort)];
+    const refused = await overLimit(agent.lbPort);
+    t.diagnostic(`fourth connection: ${JSON.stringify(refused)}`);
+    assert.equal(refused.connected, true);
+    assert.equal(refused.bytes, 0, 'the connection over the global limit was answered');
+    assert.ok(['ECONNRESET', 'closed'].includes(refused.how), refused.how);
+    // The admin endpoint is exempt (ignore_global_conn_limit): it answers while the limit is reached.
+    const overflow = `listener.0.0.0.0_${agent.lbPort}.downstream_global_cx_overflow`;
+    assert.equal(await stat(agent, overflow), 1);
+
+    held[0]?.destroy();
+    const r = await waitFor('a request in the freed slot', 20_000, () =>
+      get(agent.lbPort).catch(() => undefined),
+    );
+    assert.deepEqual([r.status, r.body], [200, 'alpha']);
+    for (const s of held) s.destroy();
+  });
+});
