@@ -196,7 +196,11 @@ describe('idle polls', () => {
     await reconciler.reconcile('certificate-changed');
     await reconciler.reconcile('sighup');
     assert.equal(prepared, 4, 'other triggers always check in full');
-    await t.writeSpec(httpSpec((s) => void (s.port = 8081)));
+    await t.writeSpec(
+      httpSpec((s) => {
+        s.port = 8081;
+      }),
+    );
     assert.equal((await reconciler.reconcile('poll')).result, 'applied', 'a changed text is applied');
     assert.equal(prepared, 5);
   });
