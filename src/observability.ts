@@ -205,6 +205,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     const backends = backendHealth.backends();
     return {
       lb_id: spec?.id ?? null,
+      lb_name: spec?.name ?? null,
       source: deps.sourceDescription,
       desired_hash: desiredHash ?? null,
       applied_hash: applier.committedHash() ?? null,

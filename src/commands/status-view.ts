@@ -27,7 +27,7 @@ export function statusLines(s: AgentStatus, st: Style): string[] {
   out.push(
     fit(
       st.bold(
-        `load balancer ${s.lb_id ?? '(no spec yet)'}  ·  agent ${s.version}, up ${duration(s.uptime_seconds * 1000)}`,
+        `load balancer ${s.lb_id ?? '(no spec yet)'}${s.lb_name ? ` (${s.lb_name})` : ''}  ·  agent ${s.version}, up ${duration(s.uptime_seconds * 1000)}`,
       ),
     ),
   );

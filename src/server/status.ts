@@ -6,6 +6,8 @@ import type { ReconcileReport, ReconcileResult } from '../reconcile/reconciler.t
 
 export interface AgentStatus {
   readonly lb_id: string | null;
+  /** The spec's (informational) name. */
+  readonly lb_name: string | null;
   /** e.g. `vpsie https://api.vpsie.com/…` or `file /etc/vpsie-lb/spec.json` (never the API key). */
   readonly source: string;
   /** Hash of the configuration the current spec renders to (what the agent wants live). */

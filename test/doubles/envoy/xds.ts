@@ -143,13 +143,21 @@ export class FileSubscription {
     try {
       text = readFileSync(this.source.path, 'utf8');
     } catch (err) {
-      return { ok: false, failure: true, message: `unable to read file: ${this.source.path}: ${String(err)}` };
+      return {
+        ok: false,
+        failure: true,
+        message: `unable to read file: ${this.source.path}: ${String(err)}`,
+      };
     }
     let doc: unknown;
     try {
       doc = parse(text);
     } catch (err) {
-      return { ok: false, failure: true, message: `yaml: ${err instanceof Error ? err.message : String(err)}` };
+      return {
+        ok: false,
+        failure: true,
+        message: `yaml: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
     if (!initial && this.deps.reject.consume()) {
       return { ok: false, message: 'injected rejection (ENVOY_DOUBLE_REJECT_NEXT_UPDATE)' };
@@ -157,7 +165,11 @@ export class FileSubscription {
     let problems = this.deps.schema.checkDiscoveryResponse(doc);
     const parseFailure = problems.find((p) => PARSE_FAILURE.test(p.message));
     if (parseFailure !== undefined) {
-      return { ok: false, failure: true, message: `Unable to parse JSON as proto: ${formatProblem(parseFailure)}` };
+      return {
+        ok: false,
+        failure: true,
+        message: `Unable to parse JSON as proto: ${formatProblem(parseFailure)}`,
+      };
     }
     const unknown = problems.filter((p) => UNKNOWN.test(p.message));
     if (unknown.length > 0 && this.deps.rejectUnknownFields !== true) {
@@ -191,11 +203,7 @@ export class FileSubscription {
     return this.apply(doc, resources.filter(isRecord), perResource);
   }
 
-  private apply(
-    doc: Json,
-    resources: Json[],
-    perResource: Map<number, Problem[]>,
-  ): Outcome {
+  private apply(doc: Json, resources: Json[], perResource: Map<number, Problem[]>): Outcome {
     const { stats } = this.deps;
     const version = typeof doc.version_info === 'string' ? doc.version_info : '';
     const now = new Date().toISOString();

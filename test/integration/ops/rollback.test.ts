@@ -56,7 +56,10 @@ describe('vpsie-lb-agent rollback / release (real Envoy)', () => {
 
     const rolled = await env.cli(['rollback']);
     assert.equal(rolled.code, 0, rolled.out);
-    assert.match(rolled.out, /rolled back to generation 1 \([0-9a-f]{12}\) and holding it\n[0-9a-f]{12} is not applied until the spec changes or: vpsie-lb-agent release\n/);
+    assert.match(
+      rolled.out,
+      /rolled back to generation 1 \([0-9a-f]{12}\) and holding it\n[0-9a-f]{12} is not applied until the spec changes or: vpsie-lb-agent release\n/,
+    );
     const held = await statusUntil(
       env,
       'held on A',

@@ -16,6 +16,7 @@ function status(over: Partial<AgentStatus> = {}): AgentStatus {
   const backends = [backend('b1', 'healthy'), backend('b2', 'unhealthy'), backend('off', 'unknown', false)];
   return {
     lb_id: 'lb-1',
+    lb_name: 'web',
     source: 'vpsie https://api.vpsie.com/v2/loadbalancers/lb-1',
     desired_hash: 'a'.repeat(64),
     applied_hash: 'a'.repeat(64),
@@ -83,6 +84,7 @@ describe('status view', () => {
     const lines = statusLines(status(), plain);
     for (const l of lines) assert.ok(l.length <= 80, `${l.length}: ${l}`);
     const text = lines.join('\n');
+    assert.match(text, /^load balancer lb-1 \(web\)/);
     assert.match(text, /LISTENER lb-lb-1-v4 {2}http :80/);
     assert.match(text, /pool lb-lb-1 {2}round_robin {2}1\/2 healthy/);
     assert.match(text, /b2 +10\.0\.0\.1:8080 +DOWN/);

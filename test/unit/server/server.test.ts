@@ -67,6 +67,7 @@ async function fakeEnvoyAdmin(): Promise<{
 
 const STATUS: AgentStatus = {
   lb_id: 'lb-1',
+  lb_name: 'web',
   source: 'file /etc/vpsie-lb/spec.json',
   desired_hash: 'b'.repeat(64),
   applied_hash: 'a'.repeat(64),
