@@ -30,8 +30,7 @@ import { SpecArchive } from './apply/spec-archive.ts';
 import type { ConfigResult } from './config/load.ts';
 import { controlSocketPath } from './control/protocol.ts';
 import { startControlServer } from './control/server.ts';
-import { planReload } from './reload.ts';
-import { formatProblem } from './util/result.ts';
+import { reloadConfig } from './reload.ts';
 import { serial } from './util/serial.ts';
 
 export interface AgentHandle {
@@ -280,35 +279,12 @@ export async function startAgent(
     observability: obs,
     applierStrategy: parts.applier.strategy,
     async reload(loaded, file) {
-      if (!loaded.ok) {
-        const problems = loaded.problems.map(formatProblem);
-        logger.error(
-          { config: file, problems },
-          'reload refused: agent.yaml is invalid; the running configuration is kept',
-        );
-        await parts.events.enqueue(
-          'agent_config_rejected',
-          `reload refused: ${file} is invalid; the running configuration is kept:\n${problems.join('\n')}`,
-          { file, problems },
-        );
-      } else {
-        const plan = planReload(current, loaded.value);
-        current = plan.config;
+      const next = await reloadConfig(current, loaded, file, { logger, events: parts.events });
+      if (next !== undefined) {
+        current = next;
         parse = parseWith(current);
         loop.setIntervalMs(current.vpsie.pollIntervalMs);
         if (logger.level !== undefined) logger.level = current.logging.level;
-        const line = { config: file, applied: plan.applied, restart_required: plan.restartRequired };
-        const message =
-          plan.applied.length === 0 && plan.restartRequired.length === 0
-            ? `reloaded ${file}: no change`
-            : `reloaded ${file}: ${plan.applied.length > 0 ? `taking ${plan.applied.join(', ')}` : 'nothing to take now'}${plan.restartRequired.length > 0 ? `; ${plan.restartRequired.join(', ')} need systemctl restart vpsie-lb-agent` : ''}`;
-        if (plan.restartRequired.length > 0) logger.warn(line, message);
-        else logger.info(line, message);
-        await parts.events.enqueue('agent_config_reloaded', message, {
-          file,
-          applied: [...plan.applied],
-          restart_required: [...plan.restartRequired],
-        });
       }
       loop.trigger('sighup');
     },

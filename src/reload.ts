@@ -1,6 +1,10 @@
 // `systemctl reload` (SIGHUP): which agent.yaml changes take effect in the running agent, and which need a restart.
+import type { ConfigResult } from './config/load.ts';
 import { CONFIG_KEYS, toAgentYaml } from './config/schema.ts';
 import type { AgentConfig } from './config/types.ts';
+import type { Logger } from './log/logger.ts';
+import type { EventSink } from './reconcile/reconciler.ts';
+import { formatProblem } from './util/result.ts';
 
 /**
  * Keys the running agent takes on reload. Rendering keys reach Envoy through the next reconcile: a bootstrap change
@@ -61,4 +65,47 @@ export function planReload(running: AgentConfig, next: AgentConfig): ReloadPlan 
     logging: { ...running.logging, level: next.logging.level },
   };
   return { config, applied, restartRequired };
+}
+
+/**
+ * A re-read agent.yaml against the running config: the config to run with from now on (undefined: keep the running
+ * one, the file is invalid), logged and reported as an event either way.
+ */
+export async function reloadConfig(
+  running: AgentConfig,
+  loaded: ConfigResult,
+  file: string,
+  out: { logger: Logger; events: EventSink },
+): Promise<AgentConfig | undefined> {
+  if (!loaded.ok) {
+    const problems = loaded.problems.map(formatProblem);
+    out.logger.error(
+      { config: file, problems },
+      'reload refused: agent.yaml is invalid; the running configuration is kept',
+    );
+    await out.events.enqueue(
+      'agent_config_rejected',
+      `reload refused: ${file} is invalid; the running configuration is kept:\n${problems.join('\n')}`,
+      { file, problems },
+    );
+    return undefined;
+  }
+  const plan = planReload(running, loaded.value);
+  const { applied, restartRequired } = plan;
+  const taking = applied.length > 0 ? `taking ${applied.join(', ')}` : 'nothing to take now';
+  const restart =
+    restartRequired.length > 0 ? `; ${restartRequired.join(', ')} need systemctl restart vpsie-lb-agent` : '';
+  const message =
+    applied.length === 0 && restartRequired.length === 0
+      ? `reloaded ${file}: no change`
+      : `reloaded ${file}: ${taking}${restart}`;
+  const line = { config: file, applied, restart_required: restartRequired };
+  if (restartRequired.length > 0) out.logger.warn(line, message);
+  else out.logger.info(line, message);
+  await out.events.enqueue('agent_config_reloaded', message, {
+    file,
+    applied: [...applied],
+    restart_required: [...restartRequired],
+  });
+  return plan.config;
 }

@@ -10,6 +10,7 @@ import type { EventType } from '../events/types.ts';
 import type { HoldStore } from '../apply/hold.ts';
 import type { SpecArchive } from '../apply/spec-archive.ts';
 import { type OperatorResult, operatorRollback } from './rollback.ts';
+import { HoldKeeper } from './hold-keeper.ts';
 
 /** The event types live with the event queue; the reconciler speaks of them as kinds. */
 export type EventKind = EventType;
@@ -85,8 +86,7 @@ export class Reconciler {
   #lastReport: ReconcileReport | undefined;
   /** The configuration the spec asked for at the last reconcile that got that far. */
   #desiredHash: string | undefined;
-  /** While held: the spec of the configuration that serves (from the archive), when known. */
-  #heldSpec: { hash: string; spec: LoadBalancerSpec } | undefined;
+  readonly #holds: HoldKeeper;
   /** The configuration whose apply failed last, and when it may be tried again. */
   #failed: { hash: string; stage: string; attempts: number; retryAt: number } | undefined;
   /** The text whose configuration is the committed one, and how many polls skipped its re-check since. */
@@ -95,6 +95,7 @@ export class Reconciler {
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? (() => new Date());
+    this.#holds = new HoldKeeper(deps);
   }
 
   get lastReport(): ReconcileReport | undefined {
@@ -103,18 +104,7 @@ export class Reconciler {
 
   /** The spec most recently accepted (validated), if any; while held, the spec of what serves. */
   get spec(): LoadBalancerSpec | undefined {
-    const hold = this.#deps.hold?.current;
-    if (hold !== undefined && this.#heldSpec?.hash === hold.toHash) return this.#heldSpec.spec;
-    return this.#spec;
-  }
-
-  /** Reads the spec behind the held configuration, so health and /status describe what serves. */
-  async #loadHeldSpec(): Promise<void> {
-    const hold = this.#deps.hold?.current;
-    if (hold === undefined || this.#heldSpec?.hash === hold.toHash) return;
-    const text = await this.#deps.specs?.load(hold.toHash);
-    const parsed = text === undefined ? undefined : this.#deps.parse(text);
-    this.#heldSpec = parsed?.ok ? { hash: hold.toHash, spec: parsed.spec } : undefined;
+    return this.#holds.heldSpec ?? this.#spec;
   }
 
   get desiredHash(): string | undefined {
@@ -132,31 +122,19 @@ export class Reconciler {
     );
     if (result.ok) {
       this.#failed = undefined;
-      await this.#loadHeldSpec();
+      await this.#holds.loadHeldSpec();
     }
     return result;
   }
 
   /** Ends a hold; the next reconcile applies the spec as usual. */
-  async release(reason: string, newHash?: string): Promise<OperatorResult> {
-    const held = this.#deps.hold?.current;
-    if (held === undefined) return { ok: false, message: 'no hold is in effect' };
-    await this.#deps.hold?.clear();
-    const message = `hold on ${short(held.toHash)} released: ${reason}`;
-    this.#deps.logger.warn({ held_from: held.fromHash, held: held.toHash, new_hash: newHash }, message);
-    await this.#deps.events.enqueue('hold_released', message, {
-      reason,
-      held_from: held.fromHash,
-      held: held.toHash,
-      generation: held.generation,
-      ...(newHash === undefined ? {} : { hash: newHash }),
-    });
-    return { ok: true, message };
+  release(reason: string): Promise<OperatorResult> {
+    return this.#holds.release(reason);
   }
 
   /** Settles transactions a crash left open, after the applier put the committed generation back. */
   async recover(): Promise<void> {
-    await this.#deps.hold?.load();
+    await this.#holds.load();
     await this.#deps.applier.recover();
     for (const open of this.#deps.history.open()) {
       await this.#deps.history.update(open.id, 'rolled_back', {
@@ -248,15 +226,8 @@ export class Reconciler {
     this.#rejected.clear();
     const { generation } = prepared;
     this.#desiredHash = generation.hash;
-    const hold = this.#deps.hold?.current;
-    if (hold !== undefined) {
-      if (generation.hash === hold.fromHash) {
-        await this.#loadHeldSpec();
-        const error = `held on generation ${hold.generation} (operator rollback); ${short(generation.hash)} waits for a new spec or release`;
-        return done({ result: 'held', hash: generation.hash, error });
-      }
-      await this.release('the spec changed', generation.hash);
-    }
+    const heldBy = await this.#holds.check(generation.hash);
+    if (heldBy !== undefined) return done({ result: 'held', hash: generation.hash, error: heldBy });
     const previousHash = applier.committedHash();
     if (previousHash === generation.hash) {
       this.#failed = undefined;
@@ -283,11 +254,7 @@ export class Reconciler {
     if (outcome.ok) {
       this.#failed = undefined;
       await history.update(tx.id, 'committed', { stage: 'commit', epoch: outcome.epoch });
-      try {
-        await this.#deps.specs?.save(generation.hash, text);
-      } catch (err) {
-        logger.warn({ error: errorMessage(err) }, 'could not archive the applied spec');
-      }
+      await this.#holds.archive(generation.hash, text);
       logger.info(
         {
           hash: generation.hash,
