@@ -123,3 +123,22 @@ describe('status view', () => {
     assert.match(behind, /NOT CONVERGED {2}desired c{12}, applied a{12}/);
   });
 });
+
+describe('colour', () => {
+  it('only on a TTY, and never with NO_COLOR', async () => {
+    const { styleFor } = await import('../../../src/commands/style.ts');
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    const pipe = { isTTY: false } as NodeJS.WriteStream;
+    const saved = process.env.NO_COLOR;
+    try {
+      delete process.env.NO_COLOR;
+      assert.equal(styleFor(tty), colour);
+      assert.equal(styleFor(pipe), plain);
+      process.env.NO_COLOR = '1';
+      assert.equal(styleFor(tty), plain);
+    } finally {
+      if (saved === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = saved;
+    }
+  });
+});
