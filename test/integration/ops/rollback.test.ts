@@ -1,10 +1,11 @@
 // `vpsie-lb-agent rollback` and `release` through the real CLI against a running agent with real Envoy: the
 // previous generation serves again, the hold survives an agent restart and ends with a new spec or `release`.
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { waitFor } from '../../helpers/cli-process.ts';
+import { CLI, REPO_ROOT, waitFor } from '../../helpers/cli-process.ts';
 import { converged, type OpsEnv, opsEnv, statusUntil } from './harness.ts';
 
 const envs: OpsEnv[] = [];
@@ -47,8 +48,32 @@ describe('vpsie-lb-agent rollback / release (real Envoy)', () => {
     const b = await statusUntil(env, 'B converged', (s) => s.applied_hash !== a.applied_hash && converged(s));
     assert.deepEqual(await servedBy(env), ['b3']);
 
-    // Only the owner and group reach the control socket.
+    // Only the owner and group reach the control socket: another user is refused, and nothing changes.
     assert.equal((await stat(join(env.stateDir, 'control.sock'))).mode & 0o777, 0o660);
+    await chmod(env.root, 0o755); // agent.yaml readable; state_dir stays 0750
+    await chmod(env.configFile, 0o644);
+    const other = spawnSync(
+      'runuser',
+      [
+        '-u',
+        'nobody',
+        '--',
+        process.execPath,
+        '--import',
+        'tsx',
+        CLI,
+        'rollback',
+        '--config',
+        env.configFile,
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' }, timeout: 60_000 },
+    );
+    assert.equal(other.status, 1, other.stdout + other.stderr);
+    assert.match(
+      other.stderr,
+      /permission denied on .*control\.sock: run as root or as a member of the agent's group/,
+    );
+    assert.equal((await env.status()).applied_hash, b.applied_hash);
 
     const bad = await env.cli(['rollback', '--to', '999']);
     assert.equal(bad.code, 1);

@@ -1,6 +1,7 @@
 // `vpsie-lb-agent status` and `history` through the real CLI against a running agent with real Envoy.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { runCli } from '../../helpers/cli-process.ts';
 import { converged, type OpsEnv, opsEnv, statusUntil } from './harness.ts';
 
 const envs: OpsEnv[] = [];
@@ -36,6 +37,10 @@ describe('vpsie-lb-agent status / history (real Envoy)', () => {
     const doc = JSON.parse(json.out) as Record<string, unknown>;
     assert.equal(doc.lb_id, 'lb-ops');
     assert.equal(doc.desired_hash, doc.applied_hash);
+    // --server points anywhere (no agent.yaml needed).
+    const direct = runCli(['status', '--server', `127.0.0.1:${env.agentPort}`]);
+    assert.equal(await direct.exited(60_000), 0, direct.output());
+    assert.match(direct.output(), /CONVERGED/);
 
     // One backend down: still serving (exit 0), the backend shows DOWN.
     await env.backends[1]!.stop();
