@@ -294,6 +294,8 @@ export async function startAgent(
       certificates.stop();
       const finished = await loop.stop(30_000);
       if (!finished) logger.warn({}, 'the reconcile in flight did not finish within 30s; stopping anyway');
+      // An operator's rollback that was already running finishes before the applier lets go of Envoy.
+      else await exclusive(async () => undefined);
       await parts.events.enqueue('agent_stopping', 'agent stopping', {});
       const flushed = (await parts.events.flush?.(5_000)) ?? true;
       if (!flushed)
