@@ -51,6 +51,36 @@ describe('reload: SIGHUP re-reads agent.yaml (real Envoy)', () => {
     const plan = await env.cli(['plan', '--spec', env.specFile]);
     assert.equal(plan.code, 0, plan.out);
 
+    // envoy.ipv6 adds the [::] listener: plan says a listener is added by file update, and reload does just that
+    // (no new epoch), after which the load balancer answers on ::1 too.
+    await writeFile(
+      env.configFile,
+      (await readFile(env.configFile, 'utf8')).replace('envoy:\n', 'envoy:\n  ipv6: true\n'),
+    );
+    const v6plan = await env.cli(['plan', '--spec', env.specFile]);
+    assert.equal(v6plan.code, 3, v6plan.out);
+    assert.match(v6plan.out, /\+ Listener lb-lb-ops-v6 \(added\)/);
+    assert.match(v6plan.out, /apply {2}file update \(no new Envoy epoch\)/);
+    assert.match(v6plan.out, /drain {2}no listener drains connections/);
+    hup();
+    const v6 = await statusUntil(
+      env,
+      'the v6 listener committed',
+      (s) => s.applied_hash !== restarted.applied_hash && converged(s),
+    );
+    assert.equal(epochOf(v6), 1, 'a listener added by file update, not by a hot restart');
+    const viaV6 = await waitFor('an answer on [::1]', 20_000, async () => {
+      try {
+        return (
+          await (await fetch(`http://[::1]:${env.lbPort}/`, { headers: { connection: 'close' } })).text()
+        ).trim();
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(viaV6, 'b1');
+    assert.match(log(), /reloaded .*agent\.yaml: taking envoy\.ipv6/);
+
     // Invalid: refused, the key named, the running configuration kept (same hash, same epoch, still serving).
     await writeFile(
       env.configFile,
@@ -67,7 +97,7 @@ describe('reload: SIGHUP re-reads agent.yaml (real Envoy)', () => {
       'still converged',
       (s) => (s.last_reconcile as { trigger: string }).trigger === 'sighup' && converged(s),
     );
-    assert.equal(kept.applied_hash, restarted.applied_hash);
+    assert.equal(kept.applied_hash, v6.applied_hash);
     assert.equal(epochOf(kept), 1);
     assert.equal(env.agent?.child.exitCode, null, 'the agent keeps running');
     const served = await fetch(`http://127.0.0.1:${env.lbPort}/`);
