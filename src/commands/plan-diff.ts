@@ -20,6 +20,8 @@ export interface PlanFile {
   readonly role: string;
   readonly path: string;
   readonly content: string;
+  /** The content already parsed (the rendered objects): spares parsing megabytes of YAML again. */
+  readonly value?: unknown;
 }
 
 export interface Plan {
@@ -48,11 +50,18 @@ const typeName = (r: Record<string, Json>): string => {
 const resourceName = (r: Record<string, Json>): string => String(r.name ?? r.cluster_name ?? '(unnamed)');
 
 /** Every resource of the discovery files, keyed `Type/name`. The `version_info` (the hash) is not a change. */
+const valueOf = (f: PlanFile): Json => (f.value !== undefined ? f.value : parse(f.content));
+
+/** A discovery file without its first line (`version_info`, the hash): equal bodies hold equal resources. */
+const body = (content: string): string => content.slice(content.indexOf('\n') + 1);
+const isDiscovery = (f: PlanFile): boolean =>
+  f.role !== 'bootstrap' && f.role !== 'static' && f.role !== 'certificate';
+
 function resources(files: readonly PlanFile[]): Map<string, { type: string; name: string; value: Json }> {
   const out = new Map<string, { type: string; name: string; value: Json }>();
   for (const f of files) {
-    if (f.role === 'bootstrap' || f.role === 'static' || f.role === 'certificate') continue;
-    const doc = parse(f.content) as { resources?: unknown } | null;
+    if (!isDiscovery(f)) continue;
+    const doc = valueOf(f) as { resources?: unknown } | null;
     if (doc === null || !Array.isArray(doc.resources)) continue;
     for (const r of doc.resources as Record<string, Json>[]) {
       const type = typeName(r);
@@ -135,9 +144,19 @@ export function planChanges(options: {
   readonly drainTimeMs: number;
 }): Plan {
   const { committed, next } = options;
-  const bootstrapRole = options.strategy === 'hot_restart' ? 'static' : 'bootstrap';
-  const before = resources(committed ?? []);
-  const after = resources(next);
+  // Files whose body is the same on both sides hold the same resources: neither parsed nor compared (a
+  // 10,000-backend cluster file is megabytes of YAML).
+  const unchanged = new Set(
+    next
+      .filter(isDiscovery)
+      .filter((f) => {
+        const old = committed?.find((c) => c.path === f.path);
+        return old !== undefined && body(old.content) === body(f.content);
+      })
+      .map((f) => f.path),
+  );
+  const before = resources((committed ?? []).filter((f) => !unchanged.has(f.path)));
+  const after = resources(next.filter((f) => !unchanged.has(f.path)));
   const changes: ResourceChange[] = [];
   for (const [key, r] of after) {
     const old = before.get(key);
@@ -157,18 +176,13 @@ export function planChanges(options: {
   for (const [key, r] of before)
     if (!after.has(key)) changes.push({ type: r.type, name: r.name, change: 'removed', fields: [] });
 
+  // The runtime bootstrap's own fields (admin, overload manager, node…) are the same in the static one, which only
+  // adds every resource inline (compared above): the small file says what a restart would change.
   const bootstrapOf = (files: readonly PlanFile[] | undefined) => {
-    const f = files?.find((x) => x.role === bootstrapRole);
-    return f === undefined ? undefined : (parse(f.content) as Json);
+    const f = files?.find((x) => x.role === 'bootstrap');
+    return f === undefined ? undefined : valueOf(f);
   };
-  // The static bootstrap carries every resource inline: its resource changes are listed above already.
-  const strip = (v: Json): Json => {
-    if (bootstrapRole !== 'static' || v === null || typeof v !== 'object') return v;
-    const { static_resources: _ignored, ...rest } = v as Record<string, Json>;
-    return rest;
-  };
-  const bootstrap =
-    committed === undefined ? [] : diffValues(strip(bootstrapOf(committed)), strip(bootstrapOf(next)));
+  const bootstrap = committed === undefined ? [] : diffValues(bootstrapOf(committed), bootstrapOf(next));
 
   const certs = (files: readonly PlanFile[] | undefined) =>
     new Set((files ?? []).filter((f) => f.role === 'certificate').map((f) => f.path));
@@ -197,28 +211,24 @@ export function planChanges(options: {
       ],
     };
   else {
-    const resourcesOf = (content: string | undefined) =>
-      content === undefined
-        ? undefined
-        : JSON.stringify((parse(content) as { resources?: unknown } | null)?.resources);
-    const reasons = next
-      .filter((f) => f.role !== 'certificate' && f.role !== 'static' && f.role !== 'bootstrap')
-      .flatMap((f) => {
-        const old = committed.find((c) => c.path === f.path)?.content;
-        if (old === f.content) return [];
-        // Every file carries the configuration hash as version_info: a move with the same resources changes
-        // nothing in Envoy (it keeps unchanged resources as they are).
-        const same = resourcesOf(old) === resourcesOf(f.content);
-        const name = f.path.split('/').slice(-2).join('/');
-        return [`moves ${name}${same ? ' (version only: its resources are unchanged)' : ''}`];
-      });
+    const reasons = next.filter(isDiscovery).flatMap((f) => {
+      const old = committed.find((c) => c.path === f.path)?.content;
+      if (old === f.content) return [];
+      // Every file carries the configuration hash as version_info: a move with the same resources changes
+      // nothing in Envoy (it keeps unchanged resources as they are).
+      const same = unchanged.has(f.path);
+      const name = f.path.split('/').slice(-2).join('/');
+      return [`moves ${name}${same ? ' (version only: its resources are unchanged)' : ''}`];
+    });
     method = { kind: 'file_update', reasons };
   }
 
   const drain = `${Math.round(options.drainTimeMs / 1000)}s`;
   const draining: { listener: string; why: string }[] = [];
-  const listeners = [...before.values()].filter((r) => r.type === 'Listener');
   if (method.kind === 'hot_restart') {
+    // Every listener of the old epoch, changed or not (the listener file is small even when clusters are not).
+    const all = resources((committed ?? []).filter((f) => f.role === 'listeners'));
+    const listeners = [...all.values()].filter((r) => r.type === 'Listener');
     for (const l of listeners)
       draining.push({ listener: l.name, why: `hot restart: the old epoch drains it for ${drain}` });
   } else {

@@ -3,6 +3,7 @@
 import { readAppliedState } from '../apply/applied-state.ts';
 import { GenerationStore } from '../apply/generations.ts';
 import { renderedFiles } from '../envoy/build/files.ts';
+import type { RenderedConfig } from '../envoy/build/render.ts';
 import { prepareGeneration } from '../pipeline.ts';
 import { specContextFromConfig } from '../spec/context.ts';
 import { parseSpecText } from '../spec/validate.ts';
@@ -14,6 +15,20 @@ import { readSpecInput } from './input.ts';
 import { type Plan, type PlanFile, planChanges } from './plan-diff.ts';
 import { planLines } from './plan-view.ts';
 import { styleFor } from './style.ts';
+
+/** The rendered files with their objects, so the new side is not parsed back from YAML. */
+function nextFiles(rendered: RenderedConfig): PlanFile[] {
+  const objects: Record<string, unknown> = {
+    bootstrap: rendered.bootstrap,
+    listeners: rendered.listeners,
+    clusters: rendered.clusters,
+    ...(rendered.secrets ? { secrets: rendered.secrets } : {}),
+  };
+  // A JSON round trip drops what YAML would not write (undefined fields), so both sides compare alike.
+  return renderedFiles(rendered).map((f) =>
+    f.role in objects ? { ...f, value: JSON.parse(JSON.stringify(objects[f.role])) as unknown } : f,
+  );
+}
 
 /** plan's exit status: 0 no change, 1 invalid document, 2 usage or agent.yaml error, 3 changes, 4 state unreadable. */
 export const EXIT_PLAN_CHANGES = 3;
@@ -77,7 +92,7 @@ export async function planCommand(args: {
         }
       : planChanges({
           committed: committed?.files,
-          next: renderedFiles(prepared.rendered),
+          next: nextFiles(prepared.rendered),
           strategy: config.envoy.applyStrategy,
           drainTimeMs: config.envoy.drainTimeMs,
         });
