@@ -49,19 +49,19 @@ const typeName = (r: Record<string, Json>): string => {
 };
 const resourceName = (r: Record<string, Json>): string => String(r.name ?? r.cluster_name ?? '(unnamed)');
 
-/** Every resource of the discovery files, keyed `Type/name`. The `version_info` (the hash) is not a change. */
-const valueOf = (f: PlanFile): Json => (f.value !== undefined ? f.value : parse(f.content));
+const parsedOf = (f: PlanFile): Json => (f.value !== undefined ? f.value : parse(f.content));
 
 /** A discovery file without its first line (`version_info`, the hash): equal bodies hold equal resources. */
 const body = (content: string): string => content.slice(content.indexOf('\n') + 1);
 const isDiscovery = (f: PlanFile): boolean =>
   f.role !== 'bootstrap' && f.role !== 'static' && f.role !== 'certificate';
 
+/** Every resource of the discovery files, keyed `Type/name`. The `version_info` (the hash) is not a change. */
 function resources(files: readonly PlanFile[]): Map<string, { type: string; name: string; value: Json }> {
   const out = new Map<string, { type: string; name: string; value: Json }>();
   for (const f of files) {
     if (!isDiscovery(f)) continue;
-    const doc = valueOf(f) as { resources?: unknown } | null;
+    const doc = parsedOf(f) as { resources?: unknown } | null;
     if (doc === null || !Array.isArray(doc.resources)) continue;
     for (const r of doc.resources as Record<string, Json>[]) {
       const type = typeName(r);
@@ -180,7 +180,7 @@ export function planChanges(options: {
   // adds every resource inline (compared above): the small file says what a restart would change.
   const bootstrapOf = (files: readonly PlanFile[] | undefined) => {
     const f = files?.find((x) => x.role === 'bootstrap');
-    return f === undefined ? undefined : valueOf(f);
+    return f === undefined ? undefined : parsedOf(f);
   };
   const bootstrap = committed === undefined ? [] : diffValues(bootstrapOf(committed), bootstrapOf(next));
 
