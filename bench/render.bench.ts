@@ -8,7 +8,7 @@ import { renderEnvoyConfig } from '../src/envoy/build/render.ts';
 import { getSchemaChecker } from '../src/envoy/schema/index.ts';
 import { schemaProblems } from '../src/pipeline.ts';
 import { specContextFromConfig } from '../src/spec/context.ts';
-import { validateSpec } from '../src/spec/validate.ts';
+import { validateDocument } from '../src/model/read.ts';
 
 const SIZES = [1, 100, 1_000, 10_000];
 const config = defaultAgentConfig();
@@ -40,7 +40,7 @@ function specWith(n: number): unknown {
 }
 
 function once(doc: unknown): void {
-  const result = validateSpec(doc, ctx);
+  const result = validateDocument(doc, ctx);
   if (!result.ok) throw new Error(`bench spec invalid: ${JSON.stringify(result.problems.slice(0, 3))}`);
   const rendered = renderEnvoyConfig(result.value, config);
   const problems = schemaProblems(rendered);

@@ -22,7 +22,7 @@ import { connectSource, reportingApi } from './source/connect.ts';
 import type { SpecSource } from './source/types.ts';
 import { CertificateManager } from './tls/manager.ts';
 import { specContextFromConfig } from './spec/context.ts';
-import { parseSpecText } from './spec/validate.ts';
+import { parseDocumentText } from './model/read.ts';
 import type { FileOwner } from './util/atomic.ts';
 import { lookupUser } from './util/users.ts';
 import { HoldStore } from './apply/hold.ts';
@@ -80,7 +80,7 @@ async function envoyUser(config: AgentConfig): Promise<FileOwner | undefined> {
 export function parseWith(config: AgentConfig): (text: string) => ParseOutcome {
   const ctx = specContextFromConfig(config);
   return (text) => {
-    const result = parseSpecText(text, ctx);
+    const result = parseDocumentText(text, ctx);
     if (!result.ok) return { ok: false, problems: result.problems, apiError: result.apiError };
     return { ok: true, spec: result.value, warnings: result.warnings, ignored: result.ignored };
   };
@@ -245,7 +245,7 @@ export async function startAgent(
         const report = await reconciler.reconcile(trigger, { retryFailed: trigger === 'sighup' });
         await certificates.afterReconcile(report, reconciler.spec);
         // /status and the expiry gauge show the certificate Envoy serves, not one prepared and rolled back.
-        obs.onCertificate(certificates.committedCertificate);
+        obs.onCertificates(certificates.committedCertificates);
       }),
     onError: (err) => logger.error({ err }, 'reconcile crashed'),
   });

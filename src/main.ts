@@ -12,8 +12,9 @@ Commands:
   run [--config FILE]                     run the agent (default config: /etc/vpsie-lb/agent.yaml)
   validate --spec FILE|- [--config FILE]  check a load balancer spec; problems go to stderr
   render --spec FILE|- --out DIR [--config FILE]
-                                          write bootstrap.yaml, dynamic/{listeners,clusters}.yaml and static.yaml
-                                          into DIR; print the configuration hash as the last line
+                                          write bootstrap.yaml, dynamic/{listeners,clusters}.yaml,
+                                          dynamic/{routes,endpoints,secrets}/*.yaml and static.yaml into DIR;
+                                          print the configuration hash as the last line
   launcher --socket PATH [--config FILE]  run the Envoy launcher service (owns the Envoy processes)
 
 Operator commands (--config defaults to /etc/vpsie-lb/agent.yaml when it exists):

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import type { TransactionLog } from './apply/history.ts';
 import type { Applier } from './apply/types.ts';
 import type { AgentConfig } from './config/types.ts';
-import { names } from './envoy/build/names.ts';
 import { BackendHealthReporter, type BackendHealthApi } from './health/backend-health.ts';
 import { adminClusterHostSource, adminStatsSource } from './health/envoy-sources.ts';
 import {
@@ -21,8 +20,9 @@ import { createAdminClient } from './envoy/admin/client.ts';
 import { adminPrometheusSource } from './server/envoy-prometheus.ts';
 import { createAgentServer } from './server/server.ts';
 import { type AgentStatus, lastReconcileOf, secondsToExpiry } from './server/status.ts';
-import type { CertificateInfo } from './tls/check.ts';
+import type { DomainCertificate } from './tls/manager.ts';
 import type { Hold } from './apply/hold.ts';
+import { listenerStatus } from './server/listener-status.ts';
 
 /** What the Envoy applier can tell about the process it manages (absent when Envoy is not run by the agent). */
 export interface EnvoyView {
@@ -57,7 +57,8 @@ export interface Observability {
   readonly metrics: AgentMetrics;
   /** Feed every reconcile report here. */
   onReport(report: ReconcileReport): void;
-  onCertificate(info: CertificateInfo | undefined): void;
+  /** The committed certificates, by domain (served host, or LB id). */
+  onCertificates(list: readonly DomainCertificate[]): void;
   /** After an operator's rollback or release: the hold gauge and counters follow. */
   onOperator(kind: 'rollback' | 'release'): void;
   readiness(): { ready: boolean; reason?: string };
@@ -89,7 +90,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   const version = packageVersion();
   let desiredHash: string | undefined;
   let applyFailed = false;
-  let certificate: CertificateInfo | undefined;
+  let certificates: readonly DomainCertificate[] = [];
   const api = deps.api ?? noApi;
   // One admin client for the agent's own polling (health, stats, /ready); the Prometheus proxy gets its own with the
   // proxy's longer deadline, so a slow Envoy yields 504, not a client timeout.
@@ -99,20 +100,25 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   const prometheusAdmin = createAdminClient({ ...adminAddress, timeoutMs: 5_000, allowNonLoopback });
   const hostSources = new Map<string, ReturnType<typeof adminClusterHostSource>>();
 
+  /** The host source of the current spec's cluster, or undefined before a spec (or without Envoy). */
+  const currentHostSource = (): ReturnType<typeof adminClusterHostSource> | undefined => {
+    const spec = reconciler.spec;
+    if (spec === undefined || deps.envoy === undefined) return undefined;
+    // Every pool's cluster, as the current model names them.
+    const clusters = spec.pools.map((p) => p.name);
+    const key = clusters.join('\n');
+    let source = hostSources.get(key);
+    if (source === undefined) {
+      hostSources.clear();
+      source = adminClusterHostSource(admin, () => clusters);
+      hostSources.set(key, source);
+    }
+    return source;
+  };
   const backendHealth = new BackendHealthReporter({
     source: {
-      hosts: async () => {
-        const spec = reconciler.spec;
-        if (spec === undefined || deps.envoy === undefined) return [];
-        const cluster = names.cluster(spec.id);
-        let source = hostSources.get(cluster);
-        if (source === undefined) {
-          hostSources.clear();
-          source = adminClusterHostSource(admin, cluster);
-          hostSources.set(cluster, source);
-        }
-        return source.hosts();
-      },
+      hosts: async () => (await currentHostSource()?.hosts()) ?? [],
+      fingerprint: async () => (await currentHostSource()?.fingerprint?.()) ?? '',
     },
     api,
     spec: () => reconciler.spec,
@@ -220,17 +226,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       last_reconcile: lastReconcileOf(reconciler.lastReport),
       transactions: [...deps.history.list()].reverse().slice(0, 10),
       backends,
-      listeners:
-        spec === undefined
-          ? []
-          : [
-              {
-                name: names.listener(spec.id, 'v4'),
-                protocol: spec.protocol,
-                port: spec.port,
-                pools: [{ name: names.cluster(spec.id), algorithm: spec.algorithm, domains: [], backends }],
-              },
-            ],
+      listeners: listenerStatus(spec, backends),
       hold:
         hold === undefined
           ? null
@@ -242,15 +238,12 @@ export function createObservability(deps: ObservabilityDeps): Observability {
               transaction_id: hold.transactionId,
             },
       event_queue: { depth: deps.eventQueue?.depth() ?? 0, dropped: deps.eventQueue?.dropped() ?? 0 },
-      certificates: certificate
-        ? [
-            {
-              name: certificate.subject,
-              not_after: certificate.notAfter.toISOString(),
-              seconds_to_expiry: secondsToExpiry(certificate.notAfter, now),
-            },
-          ]
-        : [],
+      certificates: certificates.map((c) => ({
+        domain: c.label,
+        name: c.info.subject,
+        not_after: c.info.notAfter.toISOString(),
+        seconds_to_expiry: secondsToExpiry(c.info.notAfter, now),
+      })),
       version,
       uptime_seconds: Math.floor((Date.now() - started) / 1000),
     };
@@ -276,14 +269,17 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       metrics.setConverged(desiredHash !== undefined && desiredHash === applier.committedHash());
       void probeEnvoy();
       if (deps.eventQueue) metrics.setEventQueue(deps.eventQueue.depth(), deps.eventQueue.dropped());
-      if (certificate)
-        metrics.setCertificateExpiry(certificate.subject, secondsToExpiry(certificate.notAfter, new Date()));
+      for (const c of certificates)
+        metrics.setCertificateExpiry(c.info.subject, secondsToExpiry(c.info.notAfter, new Date()), c.label);
     },
-    onCertificate(info) {
-      if (certificate && (!info || info.subject !== certificate.subject))
-        metrics.clearCertificateExpiry(certificate.subject);
-      certificate = info;
-      if (info) metrics.setCertificateExpiry(info.subject, secondsToExpiry(info.notAfter, new Date()));
+    onCertificates(list) {
+      const key = (c: DomainCertificate) => `${c.info.subject}\n${c.label}`;
+      const next = new Set(list.map(key));
+      for (const c of certificates)
+        if (!next.has(key(c))) metrics.clearCertificateExpiry(c.info.subject, c.label);
+      certificates = list;
+      for (const c of list)
+        metrics.setCertificateExpiry(c.info.subject, secondsToExpiry(c.info.notAfter, new Date()), c.label);
     },
     readiness,
     status,

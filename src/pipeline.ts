@@ -5,10 +5,11 @@ import { renderedFiles } from './envoy/build/files.ts';
 import { type RenderedConfig, renderEnvoyConfig } from './envoy/build/render.ts';
 import { getSchemaChecker } from './envoy/schema/index.ts';
 import type { PrepareOutcome } from './reconcile/reconciler.ts';
-import type { LoadBalancerSpec } from './spec/types.ts';
-import { type CertificateInfo, checkTlsMaterial, type TlsMaterial } from './tls/check.ts';
-import { type AcceptedTlsFiles, explainPathProblems, inlineTlsSources } from './tls/sources.ts';
-import { readTlsSources, tlsSpecPaths, writeInlineCertificates } from './tls/store.ts';
+import type { LoadBalancerModel } from './model/types.ts';
+import type { CertificateInfo } from './tls/check.ts';
+import { checkCertificates } from './tls/items.ts';
+import type { AcceptedTlsFiles } from './tls/sources.ts';
+import { writeInlineCertificates } from './tls/store.ts';
 import { errorMessage } from './util/errors.ts';
 import type { FileOwner } from './util/atomic.ts';
 import type { Problem } from './util/result.ts';
@@ -23,16 +24,22 @@ export function schemaProblems(rendered: RenderedConfig): Problem[] {
     ...within('bootstrap.yaml', checker.checkBootstrap(rendered.bootstrap)),
     ...within('listeners.yaml', checker.checkDiscoveryResponse(rendered.listeners)),
     ...within('clusters.yaml', checker.checkDiscoveryResponse(rendered.clusters)),
-    ...(rendered.secrets ? within('secrets.yaml', checker.checkDiscoveryResponse(rendered.secrets)) : []),
-    ...(rendered.caSecrets
-      ? within('secrets-ca.yaml', checker.checkDiscoveryResponse(rendered.caSecrets))
-      : []),
+    ...rendered.routes.flatMap((r) => within(`routes/${r.name}`, checker.checkDiscoveryResponse(r.document))),
+    ...rendered.endpoints.flatMap((e) =>
+      within(`endpoints/${e.name}`, checker.checkDiscoveryResponse(e.document)),
+    ),
+    ...rendered.secrets.flatMap((s) =>
+      within(`secrets/${s.name}`, checker.checkDiscoveryResponse(s.document)),
+    ),
   ];
 }
 
 export type PreparedGeneration = Extract<PrepareOutcome, { ok: true }> & {
   readonly rendered: RenderedConfig;
+  /** The first certificate (kept for single-certificate observers). */
   readonly certificate?: CertificateInfo;
+  /** Every certificate item, by its label (served host, or LB id). */
+  readonly certificates: readonly { readonly label: string; readonly info: CertificateInfo }[];
 };
 
 export interface PrepareOptions {
@@ -55,34 +62,21 @@ export interface PrepareOptions {
  * names the secret, not the files), which Envoy takes without a new epoch.
  */
 export async function prepareGeneration(
-  spec: LoadBalancerSpec,
+  spec: LoadBalancerModel,
   config: AgentConfig,
   now: Date,
   options: PrepareOptions = {},
 ): Promise<PreparedGeneration | Extract<PrepareOutcome, { ok: false }>> {
-  let certificate: CertificateInfo | undefined;
-  let renderable = spec;
-  let accept = (): void => undefined;
-  if (spec.tls !== undefined) {
-    const tls = spec.tls;
-    const paths = tlsSpecPaths(tls);
-    const rejected = (problems: readonly Problem[], material?: TlsMaterial) => ({
-      ok: false as const,
-      stage: 'tls',
-      problems: explainPathProblems(tls, paths, problems, material, options.acceptedTlsFiles),
-    });
-    const material = await readTlsSources(tls);
-    if (!material.ok) return rejected(material.problems);
-    const checked = checkTlsMaterial(material.value, now, paths);
-    if (checked.problems.length > 0) return rejected(checked.problems, material.value);
-    certificate = checked.info;
-    renderable = { ...spec, tls: inlineTlsSources(tls, material.value) };
-    accept = () => options.acceptedTlsFiles?.accept(tls, material.value);
-  }
+  // Each certificate item once: read → check → the checked content inline (staged as copies below).
+  const checked = await checkCertificates(spec, now, options.acceptedTlsFiles);
+  if (!checked.ok) return { ok: false, stage: 'tls', problems: checked.problems };
+  const { certificates, accept } = checked;
+  const certificate = certificates[0]?.info;
+  const renderable = checked.model;
 
   const rendered = renderEnvoyConfig(renderable, config);
-  const problems = schemaProblems(rendered);
-  if (problems.length > 0) return { ok: false, stage: 'schema', problems };
+  const schema = schemaProblems(rendered);
+  if (schema.length > 0) return { ok: false, stage: 'schema', problems: schema };
 
   // Envoy reads certificates by file name, and so does `envoy --mode validate` (it loads the static secrets),
   // which runs before the applier installs anything. The files are content-addressed, so writing them now
@@ -96,7 +90,7 @@ export async function prepareGeneration(
       );
     } catch (err) {
       const problem = {
-        path: 'tls_config',
+        path: spec.certificates[0]?.path ?? 'tls_config',
         message: `could not write the certificate files: ${errorMessage(err)}`,
       };
       return { ok: false, stage: 'tls', problems: [problem] };
@@ -113,5 +107,5 @@ export async function prepareGeneration(
       return files;
     },
   };
-  return { ok: true, generation, rendered, ...(certificate ? { certificate } : {}) };
+  return { ok: true, generation, rendered, certificates, ...(certificate ? { certificate } : {}) };
 }

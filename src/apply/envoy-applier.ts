@@ -37,9 +37,22 @@ export interface EnvoyApplierStatus extends EnvoyStatus {
   readonly restoreFailed?: string;
 }
 
-// update_rejected: Envoy refused a resource; update_failure: it could not read the file into a response at all
-// (YAML, an unknown @type, a string where a number goes: shown on the real binary in validate-xds.test.ts).
-const STAT_FILTER = '^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_(success|rejected|failure)$';
+/**
+ * LDS/CDS, every RDS subscription (`http.<prefix>.rds.<route>.`) and every EDS cluster (`cluster.<name>.`).
+ * update_rejected: Envoy refused a resource; update_failure: it could not read the file into a response at all
+ * (YAML, an unknown @type, a string where a number goes: shown on the real binary in validate-xds.test.ts).
+ */
+const STAT_FILTER =
+  '^(cluster_manager\\.cds|listener_manager\\.lds|http\\..*\\.rds\\..*|cluster\\..*)\\.update_(success|rejected|failure)$';
+
+/** The accepted versions of RDS subscriptions and EDS clusters (text readouts). */
+const SUBSCRIPTION_VERSIONS = '^(http\\..*\\.rds\\..*|cluster\\..*)\\.version_text$';
+
+/** The version_info a DiscoveryResponse file carries (toYaml puts it on the first line). */
+export function fileVersion(content: string): string | undefined {
+  const m = /^version_info: (['"]?)([^'"\n]+)\1$/m.exec(content);
+  return m?.[2];
+}
 const KINDS = {
   clusters: { stat: 'cluster_manager.cds', dump: 'clusters' },
   listeners: { stat: 'listener_manager.lds', dump: 'listeners' },
@@ -223,6 +236,24 @@ export class EnvoyApplier extends FileApplier {
     const kinds: Kind[] = [];
     if (replaced.includes(paths.clusters)) kinds.push('clusters');
     if (replaced.includes(paths.listeners)) kinds.push('listeners');
+    const want: Partial<Record<Kind, string>> = {};
+    for (const kind of kinds) {
+      const file = generation.files.find((f) => f.role === kind);
+      want[kind] = file === undefined ? generation.hash : (fileVersion(file.content) ?? generation.hash);
+    }
+    // Per-resource files: the subscriptions that read a replaced file must have taken it.
+    const subscriptions = generation.files
+      .filter((f) => (f.role === 'routes' || f.role === 'endpoints') && replaced.includes(f.path))
+      .flatMap((f) =>
+        f.resource === undefined
+          ? []
+          : [
+              {
+                ...subscriptionStats(f.role === 'routes' ? 'routes' : 'endpoints', f.resource),
+                version: fileVersion(f.content),
+              },
+            ],
+      );
     const deadline = Date.now() + e.verifyTimeoutMs;
     let last = 'no answer from admin';
     while (Date.now() < deadline) {
@@ -236,14 +267,31 @@ export class EnvoyApplier extends FileApplier {
             }
           }
         }
+        for (const s of subscriptions) {
+          for (const [name, value] of stats) {
+            if (
+              (s.matches(name, 'rejected') || s.matches(name, 'failure')) &&
+              value > (baseline.get(name) ?? 0)
+            )
+              return `Envoy rejected ${s.what} (${name} ${baseline.get(name) ?? 0} → ${value})`;
+          }
+        }
         const advanced = kinds.every((kind) => {
           const name = `${KINDS[kind].stat}.update_success`;
           return (stats.get(name) ?? 0) > (baseline.get(name) ?? 0);
         });
+        // Each subscription that reads a replaced file shows that file's version as its accepted version.
+        const texts =
+          subscriptions.length === 0
+            ? new Map<string, string>()
+            : await this.#admin.textReadouts(SUBSCRIPTION_VERSIONS);
+        const taken = subscriptions.every((s) =>
+          [...texts].some(([name, v]) => s.matches(name, 'version_text') && v === s.version),
+        );
         const versions = await acceptedVersions(this.#admin);
-        const current = kinds.every((kind) => versions[KINDS[kind].dump] === generation.hash);
-        if (advanced && current) return undefined;
-        last = `update_success advanced: ${advanced}; accepted versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
+        const current = kinds.every((kind) => versions[KINDS[kind].dump] === want[kind]);
+        if (advanced && current && taken) return undefined;
+        last = `update_success advanced: ${advanced}; routes/endpoints taken: ${taken}; accepted versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }
@@ -280,12 +328,17 @@ export class EnvoyApplier extends FileApplier {
 
   async #confirmDynamic(hash: string): Promise<{ restored: boolean; restoreError?: string }> {
     const e = this.#o.config.envoy;
+    const paths = xdsFilePaths(this.#o.config);
+    // The restored files say which versions Envoy must be back on (each file carries its own).
+    const versionIn = async (file: string) => fileVersion((await readIfExists(file)) ?? '') ?? hash;
+    const clusters = await versionIn(paths.clusters);
+    const listeners = await versionIn(paths.listeners);
     const deadline = Date.now() + e.verifyTimeoutMs;
     let last = '';
     while (Date.now() < deadline) {
       try {
         const v = await acceptedVersions(this.#admin);
-        if (v.clusters === hash && v.listeners === hash) return { restored: true };
+        if (v.clusters === clusters && v.listeners === listeners) return { restored: true };
         last = `accepted versions: clusters ${short(v.clusters)}, listeners ${short(v.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
@@ -313,4 +366,17 @@ async function readIfExists(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The stats of the RDS subscription of a route configuration, or of an EDS cluster. */
+function subscriptionStats(role: 'routes' | 'endpoints', resource: string) {
+  const stat = (outcome: string) => (outcome === 'version_text' ? outcome : `update_${outcome}`);
+  const rds = (name: string, outcome: string) =>
+    name.startsWith('http.') && name.endsWith(`.rds.${resource}.${stat(outcome)}`);
+  const eds = (name: string, outcome: string) => name === `cluster.${resource}.${stat(outcome)}`;
+  return {
+    what: role === 'routes' ? `route configuration ${resource}` : `the endpoints of ${resource}`,
+    matches: (name: string, outcome: 'success' | 'rejected' | 'failure' | 'version_text') =>
+      role === 'routes' ? rds(name, outcome) : eds(name, outcome),
+  };
 }

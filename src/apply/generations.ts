@@ -8,7 +8,7 @@ export interface GenerationMeta {
   readonly hash: string;
   readonly createdAt: string;
   readonly epoch?: number;
-  readonly files: readonly { role: FileRole; path: string; mode: number; name: string }[];
+  readonly files: readonly { role: FileRole; path: string; mode: number; name: string; resource?: string }[];
 }
 
 export interface StoredGeneration extends Generation {
@@ -40,6 +40,7 @@ export class GenerationStore {
       path: f.path,
       mode: f.mode,
       name: `${i}-${f.role}`,
+      ...(f.resource === undefined ? {} : { resource: f.resource }),
     }));
     for (const [i, f] of generation.files.entries()) {
       await writeFileAtomic(join(dir, files[i]!.name), f.content, { mode: f.mode === 0o600 ? 0o600 : 0o640 });
@@ -63,6 +64,7 @@ export class GenerationStore {
         role: f.role,
         path: f.path,
         mode: f.mode,
+        ...(f.resource === undefined ? {} : { resource: f.resource }),
         content: await readFile(join(dir, f.name), 'utf8'),
       });
     }

@@ -2,7 +2,16 @@ import { type FileOwner, isInPlace, writeFileAtomic } from '../util/atomic.ts';
 import type { FileRole, PlannedFile } from './types.ts';
 
 /** Make before break: what a resource refers to goes live before the resource that refers to it. */
-const ORDER: readonly FileRole[] = ['certificate', 'secrets', 'clusters', 'listeners', 'static', 'bootstrap'];
+const ORDER: readonly FileRole[] = [
+  'certificate',
+  'secrets',
+  'endpoints',
+  'clusters',
+  'routes',
+  'listeners',
+  'static',
+  'bootstrap',
+];
 
 export function installOrder(files: readonly PlannedFile[]): PlannedFile[] {
   return [...files].sort((a, b) => ORDER.indexOf(a.role) - ORDER.indexOf(b.role));

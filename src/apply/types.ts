@@ -1,5 +1,13 @@
 /** What one configuration generation consists of: every file the agent installs, with its live location. */
-export type FileRole = 'bootstrap' | 'listeners' | 'clusters' | 'secrets' | 'static' | 'certificate';
+export type FileRole =
+  | 'bootstrap'
+  | 'listeners'
+  | 'routes'
+  | 'clusters'
+  | 'endpoints'
+  | 'secrets'
+  | 'static'
+  | 'certificate';
 
 export interface PlannedFile {
   readonly role: FileRole;
@@ -8,6 +16,8 @@ export interface PlannedFile {
   readonly content: string;
   /** 0o600 for private keys, 0o644 otherwise. */
   readonly mode: number;
+  /** routes / endpoints files: the name of the one resource they hold. */
+  readonly resource?: string;
 }
 
 export interface Generation {

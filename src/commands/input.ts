@@ -2,8 +2,8 @@ import { open } from 'node:fs/promises';
 import { defaultAgentConfig } from '../config/defaults.ts';
 import type { AgentConfig } from '../config/types.ts';
 import { specContextFromConfig } from '../spec/context.ts';
-import type { LoadBalancerSpec } from '../spec/types.ts';
-import { parseSpecText } from '../spec/validate.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
+import { parseDocumentText } from '../model/read.ts';
 import { formatProblem } from '../util/result.ts';
 import { EXIT_INVALID, EXIT_USAGE } from './exit.ts';
 import { MAX_SPEC_BYTES } from '../source/file-source.ts';
@@ -49,7 +49,7 @@ export async function readSpecInput(
 export async function loadConfigAndSpec(args: {
   readonly spec: string;
   readonly config: string | undefined;
-}): Promise<{ ok: true; config: AgentConfig; spec: LoadBalancerSpec } | { ok: false; exit: number }> {
+}): Promise<{ ok: true; config: AgentConfig; spec: LoadBalancerModel } | { ok: false; exit: number }> {
   const config =
     args.config === undefined
       ? { ok: true as const, value: defaultAgentConfig() }
@@ -63,7 +63,7 @@ export async function loadConfigAndSpec(args: {
     process.stderr.write(`vpsie-lb-agent: ${input.error}\n`);
     return { ok: false, exit: EXIT_USAGE };
   }
-  const result = parseSpecText(input.text, specContextFromConfig(config.value));
+  const result = parseDocumentText(input.text, specContextFromConfig(config.value));
   if (!result.ok) {
     for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return { ok: false, exit: EXIT_INVALID };

@@ -6,7 +6,7 @@ import { renderedFiles } from '../envoy/build/files.ts';
 import type { RenderedConfig } from '../envoy/build/render.ts';
 import { prepareGeneration } from '../pipeline.ts';
 import { specContextFromConfig } from '../spec/context.ts';
-import { parseSpecText } from '../spec/validate.ts';
+import { parseDocumentText } from '../model/read.ts';
 import { errorMessage } from '../util/errors.ts';
 import { formatProblem } from '../util/result.ts';
 import { operatorConfig } from './agent-config.ts';
@@ -50,7 +50,7 @@ export async function planCommand(args: {
     process.stderr.write(`vpsie-lb-agent: ${input.error}\n`);
     return EXIT_USAGE;
   }
-  const parsed = parseSpecText(input.text, specContextFromConfig(config));
+  const parsed = parseDocumentText(input.text, specContextFromConfig(config));
   if (!parsed.ok) {
     for (const p of parsed.problems) process.stderr.write(`${formatProblem(p)}\n`);
     process.stderr.write('plan: the document is invalid; nothing would change (exit 1)\n');

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { toYaml } from '../envoy/build/render.ts';
 import { EXIT_INVALID, EXIT_OK } from './exit.ts';
 import { schemaProblems } from '../pipeline.ts';
@@ -32,9 +32,10 @@ export async function renderCommand(args: RenderArgs): Promise<number> {
   const files: [string, object][] = [
     ['bootstrap.yaml', rendered.bootstrap],
     ['dynamic/clusters.yaml', rendered.clusters],
+    ...rendered.endpoints.map((e): [string, object] => [`dynamic/endpoints/${basename(e.path)}`, e.document]),
+    ...rendered.routes.map((r): [string, object] => [`dynamic/routes/${basename(r.path)}`, r.document]),
     ['dynamic/listeners.yaml', rendered.listeners],
-    ...(rendered.secrets ? ([['dynamic/secrets.yaml', rendered.secrets]] as [string, object][]) : []),
-    ...(rendered.caSecrets ? ([['dynamic/secrets-ca.yaml', rendered.caSecrets]] as [string, object][]) : []),
+    ...rendered.secrets.map((s): [string, object] => [`dynamic/secrets/${basename(s.path)}`, s.document]),
     ['static.yaml', rendered.staticBootstrap],
   ];
   try {

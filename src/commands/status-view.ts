@@ -95,7 +95,7 @@ export function statusLines(s: AgentStatus, st: Style): string[] {
       const days = Math.floor(c.seconds_to_expiry / DAY);
       const paint = days < 0 ? st.bad : days < 14 ? st.warn : st.ok;
       const left = days < 0 ? 'EXPIRED' : `${days} days`;
-      out.push(fit(`  ${c.name}  expires ${when(c.not_after)} (${paint(left)})`));
+      out.push(fit(`  ${c.domain}  ${c.name}  expires ${when(c.not_after)} (${paint(left)})`));
     }
   }
 

@@ -11,7 +11,7 @@
  * - A host still waiting for its first active health check (`pending`) gives no verdict.
  * Unknown is never sent to the API (it only takes healthy|unhealthy); it shows on /status.
  */
-import type { Backend, LoadBalancerSpec } from '../spec/types.ts';
+import type { LoadBalancerModel, ModelBackend } from '../model/types.ts';
 import type { LogSink } from '../reconcile/reconciler.ts';
 import { errorMessage } from '../util/errors.ts';
 import { canonicalAddress, hostPortKey } from './address.ts';
@@ -29,12 +29,22 @@ export interface ClusterHost {
   readonly hostname?: string;
   /** True while the host awaits its first active health check (no verdict yet). */
   readonly pending?: boolean;
+  /** The cluster the host belongs to; a host without one counts for every pool (single-cluster sources). */
+  readonly cluster?: string;
 }
 
 /** The hosts of the load balancer's cluster (only that cluster: the admin cluster and others must be left out). */
 export interface ClusterHostSource {
   hosts(): Promise<readonly ClusterHost[]>;
+  /**
+   * Optional and cheap (a few stats instead of every host): a value that changes whenever a host's health may
+   * have (the periodic full read is the net under it).
+   */
+  fingerprint?(): Promise<string>;
 }
+
+/** With a fingerprint, the hosts themselves are read only when it changed, or at least every this many ticks. */
+const FULL_READ_EVERY_TICKS = 30;
 
 export interface BackendHealthApi {
   putBackendHealth(backendId: string, status: ReportedHealth): Promise<unknown>;
@@ -47,11 +57,13 @@ export interface BackendStatusEntry {
   readonly port: number;
   readonly enabled: boolean;
   readonly health: BackendHealth;
+  /** VPSie form: the VM behind the backend (shown only). */
+  readonly vm_identifier?: string;
 }
 
 /** Pure: the health of every enabled backend of `backends`, given Envoy's hosts. */
 export function deriveBackendHealth(
-  backends: readonly Backend[],
+  backends: readonly ModelBackend[],
   hosts: readonly ClusterHost[],
 ): Map<string, BackendHealth> {
   const byAddress = new Map<string, ClusterHost[]>();
@@ -79,6 +91,39 @@ export function deriveBackendHealth(
   return health;
 }
 
+/**
+ * Per backend id over every pool (the VPSie form reports per `identifier`, which may sit in several pools):
+ * unhealthy when unhealthy in any pool, healthy when healthy in every pool that has a verdict, else unknown.
+ */
+export function deriveModelHealth(
+  model: LoadBalancerModel | undefined,
+  hosts: readonly ClusterHost[],
+): Map<string, BackendHealth> {
+  const out = new Map<string, BackendHealth>();
+  for (const pool of model?.pools ?? []) {
+    const mine = hosts.filter((h) => h.cluster === undefined || h.cluster === pool.name);
+    for (const [id, health] of deriveBackendHealth(pool.backends, mine)) {
+      const before = out.get(id);
+      if (before === undefined || before === 'unknown' || health === 'unhealthy') out.set(id, health);
+    }
+  }
+  return out;
+}
+
+/** Every backend of the model once per id (the first occurrence), for /status. */
+export function modelBackends(model: LoadBalancerModel | undefined): ModelBackend[] {
+  const seen = new Set<string>();
+  const out: ModelBackend[] = [];
+  for (const pool of model?.pools ?? []) {
+    for (const b of pool.backends) {
+      if (seen.has(b.id)) continue;
+      seen.add(b.id);
+      out.push(b);
+    }
+  }
+  return out;
+}
+
 function aggregate(hosts: readonly ClusterHost[]): BackendHealth {
   const judged = hosts.filter((h) => h.pending !== true);
   if (judged.length === 0) return 'unknown';
@@ -89,7 +134,7 @@ export interface BackendHealthReporterOptions {
   readonly source: ClusterHostSource;
   readonly api: BackendHealthApi;
   /** The current (last accepted) spec; undefined before the first one. */
-  readonly spec: () => LoadBalancerSpec | undefined;
+  readonly spec: () => LoadBalancerModel | undefined;
   readonly logger?: LogSink;
   /** For `start()`; default 10 s. */
   readonly intervalMs?: number;
@@ -102,6 +147,10 @@ export class BackendHealthReporter {
   readonly #reported = new Map<string, ReportedHealth>();
   #current = new Map<string, BackendHealth>();
   #driver: IntervalDriver | undefined;
+  /** What the last full read was made for, and the source's fingerprint just before it. */
+  #lastRead:
+    | { spec: LoadBalancerModel | undefined; fingerprint: string | undefined; ticks: number }
+    | undefined;
 
   constructor(opts: BackendHealthReporterOptions) {
     this.#opts = opts;
@@ -111,19 +160,35 @@ export class BackendHealthReporter {
   async tick(): Promise<void> {
     const { source, api, logger } = this.#opts;
     const spec = this.#opts.spec();
-    const backends = spec?.backends ?? [];
-    let hosts: readonly ClusterHost[];
+    const backends = modelBackends(spec);
+    let fingerprint: string | undefined;
+    let hosts: readonly ClusterHost[] | undefined;
     try {
-      hosts = await source.hosts();
+      // Idle work that repeats what has not changed: at 10,000 backends a full /clusters read and parse is most
+      // of the agent's idle CPU, so it is skipped while the cheap fingerprint says nothing moved.
+      fingerprint = await source.fingerprint?.();
+      const last = this.#lastRead;
+      const same =
+        last !== undefined &&
+        fingerprint !== undefined &&
+        last.spec === spec &&
+        last.fingerprint === fingerprint &&
+        last.ticks < FULL_READ_EVERY_TICKS - 1;
+      if (same) last.ticks++;
+      else hosts = await source.hosts();
     } catch (err) {
       // Envoy's view is unavailable: health is unknown, and nothing is reported (no guessing).
       logger?.warn({ error: errorMessage(err) }, 'backend health: cannot read Envoy cluster hosts');
       this.#current = new Map(backends.filter((b) => b.enabled).map((b) => [b.id, 'unknown']));
+      this.#lastRead = undefined;
       this.#forgetGone();
       return;
     }
-    this.#current = deriveBackendHealth(backends, hosts);
-    this.#forgetGone();
+    if (hosts !== undefined) {
+      this.#current = deriveModelHealth(spec, hosts);
+      this.#lastRead = { spec, fingerprint, ticks: 0 };
+      this.#forgetGone();
+    }
 
     const changes: [string, ReportedHealth][] = [];
     for (const [id, health] of this.#current) {
@@ -145,7 +210,7 @@ export class BackendHealthReporter {
 
   /** Current health of each enabled backend of the current spec; `unknown` until a tick has read Envoy. */
   health(): ReadonlyMap<string, BackendHealth> {
-    const enabled = (this.#opts.spec()?.backends ?? []).filter((b) => b.enabled);
+    const enabled = modelBackends(this.#opts.spec()).filter((b) => b.enabled);
     if (enabled.every((b) => this.#current.has(b.id)) && enabled.length === this.#current.size) {
       return this.#current;
     }
@@ -155,12 +220,13 @@ export class BackendHealthReporter {
   /** Every backend of the current spec, for /status (disabled backends show `unknown`). */
   backends(): BackendStatusEntry[] {
     const spec = this.#opts.spec();
-    return (spec?.backends ?? []).map((b) => ({
+    return modelBackends(spec).map((b) => ({
       id: b.id,
       address: b.address,
       port: b.port,
       enabled: b.enabled,
       health: (b.enabled ? this.#current.get(b.id) : undefined) ?? 'unknown',
+      ...(b.vmIdentifier === undefined ? {} : { vm_identifier: b.vmIdentifier }),
     }));
   }
 

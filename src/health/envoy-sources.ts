@@ -59,13 +59,37 @@ const clientOf = (admin: AdminClient | HostPort, opts: AdminSourceOptions): Admi
     allowNonLoopback: true,
   });
 
+/** The hosts of the named clusters (one name, or the current list), each tagged with its cluster. */
 export function adminClusterHostSource(
   admin: AdminClient | HostPort,
-  clusterName: string,
+  clusterNames: string | (() => readonly string[]),
   opts: AdminSourceOptions = {},
 ): ClusterHostSource {
   const client = clientOf(admin, opts);
-  return { hosts: async () => clusterHosts(await client.clusters(), clusterName) };
+  const wanted = (): readonly string[] =>
+    typeof clusterNames === 'string' ? [clusterNames] : clusterNames();
+  const escapeRegex = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return {
+    hosts: async () => {
+      const names = wanted();
+      if (names.length === 0) return [];
+      const clusters = await client.clusters();
+      return names.flatMap((name) => clusterHosts(clusters, name).map((h) => ({ ...h, cluster: name })));
+    },
+    // The clusters' membership gauges move whenever a host's routing health does; the failure counters move while
+    // any host fails its checks, which no host becomes unhealthy (or healthy again) without. All healthy: nothing
+    // moves.
+    fingerprint: async () => {
+      const names = wanted();
+      if (names.length === 0) return '';
+      const gauges = `^cluster\\.(${names.map(escapeRegex).join('|')})\\.(membership_(healthy|degraded|excluded|total)|health_check\\.(failure|network_failure)|outlier_detection\\.(ejections_active|ejections_enforced_total))$`;
+      const stats = await client.statsFiltered(gauges);
+      return [...stats]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+    },
+  };
 }
 
 /** Only the families the metrics summary reads, so the document stays small. */

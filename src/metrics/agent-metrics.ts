@@ -41,7 +41,7 @@ export class AgentMetrics {
   readonly #queueDepth: Gauge<string>;
   readonly #queueDropped: Counter<string>;
   readonly #specRejections: Counter<string>;
-  readonly #certExpiry: Gauge<'name'>;
+  readonly #certExpiry: Gauge<'name' | 'domain'>;
   readonly #hold: Gauge<string>;
   readonly #operatorRollbacks: Counter<string>;
   readonly #converged: Gauge<string>;
@@ -121,8 +121,8 @@ export class AgentMetrics {
     });
     this.#certExpiry = new Gauge({
       name: `${PREFIX}certificate_expiry_seconds`,
-      help: 'Seconds until the named certificate expires (negative once expired).',
-      labelNames: ['name'],
+      help: 'Seconds until the named certificate (subject) of a domain expires (negative once expired).',
+      labelNames: ['name', 'domain'],
       registers,
     });
     this.#hold = new Gauge({
@@ -214,12 +214,13 @@ export class AgentMetrics {
     }
   }
 
-  setCertificateExpiry(name: string, secondsToExpiry: number): void {
-    this.#certExpiry.labels(name).set(secondsToExpiry);
+  /** `domain`: the served host the certificate is for (the LB id for a flat document). */
+  setCertificateExpiry(name: string, secondsToExpiry: number, domain = ''): void {
+    this.#certExpiry.labels({ name, domain }).set(secondsToExpiry);
   }
 
-  clearCertificateExpiry(name: string): void {
-    this.#certExpiry.remove(name);
+  clearCertificateExpiry(name: string, domain = ''): void {
+    this.#certExpiry.remove({ name, domain });
   }
 }
 

@@ -3,7 +3,7 @@
 import type { HoldStore } from '../apply/hold.ts';
 import type { SpecArchive } from '../apply/spec-archive.ts';
 import type { Logger } from '../log/logger.ts';
-import type { LoadBalancerSpec } from '../spec/types.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { EventSink, ParseOutcome } from './reconciler.ts';
 import type { OperatorResult } from './rollback.ts';
@@ -20,7 +20,7 @@ const short = (hash: string): string => hash.slice(0, 12);
 
 export class HoldKeeper {
   readonly #deps: HoldKeeperDeps;
-  #heldSpec: { hash: string; spec: LoadBalancerSpec } | undefined;
+  #heldSpec: { hash: string; spec: LoadBalancerModel } | undefined;
 
   constructor(deps: HoldKeeperDeps) {
     this.#deps = deps;
@@ -31,7 +31,7 @@ export class HoldKeeper {
   }
 
   /** While held: the spec of the configuration that serves, when the archive has it. */
-  get heldSpec(): LoadBalancerSpec | undefined {
+  get heldSpec(): LoadBalancerModel | undefined {
     const hold = this.#deps.hold?.current;
     return hold !== undefined && this.#heldSpec?.hash === hold.toHash ? this.#heldSpec.spec : undefined;
   }

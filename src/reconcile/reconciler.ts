@@ -3,7 +3,7 @@ import type { Applier, Generation } from '../apply/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { TransactionLog } from '../apply/history.ts';
 import type { SpecSource } from '../source/types.ts';
-import type { LoadBalancerSpec } from '../spec/types.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import { type Problem, formatProblem } from '../util/result.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { EventType } from '../events/types.ts';
@@ -24,7 +24,7 @@ export type LogSink = Logger;
 
 /** Untrusted text → a validated spec, or the problems that make it unusable. */
 export type ParseOutcome =
-  | { ok: true; spec: LoadBalancerSpec; warnings: readonly Problem[]; ignored: readonly string[] }
+  | { ok: true; spec: LoadBalancerModel; warnings: readonly Problem[]; ignored: readonly string[] }
   | { ok: false; problems: readonly Problem[]; apiError?: string };
 
 /** A validated spec → a checked generation ready to apply, or the stage and problems that stopped it. */
@@ -51,7 +51,7 @@ export interface ReconcileReport {
 export interface ReconcilerDeps {
   readonly source: SpecSource;
   readonly parse: (text: string) => ParseOutcome;
-  readonly prepare: (spec: LoadBalancerSpec) => Promise<PrepareOutcome>;
+  readonly prepare: (spec: LoadBalancerModel) => Promise<PrepareOutcome>;
   readonly applier: Applier;
   readonly history: TransactionLog;
   readonly events: EventSink;
@@ -62,7 +62,7 @@ export interface ReconcilerDeps {
   /** Spec texts of committed configurations (what a hold serves is described from it). */
   readonly specs?: SpecArchive;
   /** Called after every reconcile (metrics, status). */
-  readonly onReport?: (report: ReconcileReport, spec: LoadBalancerSpec | undefined) => void;
+  readonly onReport?: (report: ReconcileReport, spec: LoadBalancerModel | undefined) => void;
 }
 
 const MAX_PROBLEM_LINES = 50;
@@ -82,7 +82,7 @@ export class Reconciler {
   /** Bad documents (and why) already reported since the last good one, so a bad spec yields one event, not one per poll. */
   readonly #rejected = new Set<string>();
   #lastText: string | undefined;
-  #spec: LoadBalancerSpec | undefined;
+  #spec: LoadBalancerModel | undefined;
   #lastReport: ReconcileReport | undefined;
   /** The configuration the spec asked for at the last reconcile that got that far. */
   #desiredHash: string | undefined;
@@ -103,7 +103,7 @@ export class Reconciler {
   }
 
   /** The spec most recently accepted (validated), if any; while held, the spec of what serves. */
-  get spec(): LoadBalancerSpec | undefined {
+  get spec(): LoadBalancerModel | undefined {
     return this.#holds.heldSpec ?? this.#spec;
   }
 
@@ -271,7 +271,7 @@ export class Reconciler {
         hash: generation.hash,
         previous_hash: previousHash ?? null,
         epoch: outcome.epoch ?? null,
-        backends: parsed.spec.backends.length,
+        backends: parsed.spec.pools.reduce((n, p) => n + p.backends.length, 0),
       });
       this.#settled = { text, hash: generation.hash, skipped: 0 };
       return done({ result: 'applied', hash: generation.hash, transactionId: tx.id });

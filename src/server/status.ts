@@ -34,6 +34,8 @@ export interface AgentStatus {
   readonly hold: HoldStatus | null;
   readonly event_queue: { readonly depth: number; readonly dropped: number };
   readonly certificates: readonly {
+    /** The served host (VPSie form) or the LB id (flat form) the certificate is for. */
+    readonly domain: string;
     readonly name: string;
     /** ISO 8601. */
     readonly not_after: string;

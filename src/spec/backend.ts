@@ -260,7 +260,7 @@ function hasDuplicate(keys: readonly (string | undefined)[]): boolean {
  * Calls `report(i, first)` for every key equal to an earlier one. Sorting first, and building a map only when
  * a duplicate exists: one 10,000-entry hash map cost more than all the rest of the validation.
  */
-function forEachDuplicate(
+export function forEachDuplicate(
   keys: readonly (string | undefined)[],
   report: (i: number, first: number) => void,
 ): void {

@@ -28,9 +28,9 @@ const KNOWN = new Set([
 const TYPES: readonly HealthCheckType[] = ['tcp', 'http', 'https'];
 
 // RFC 9110 token: 1*tchar.
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-function readPath(sink: Sink, v: unknown, path: string): string | undefined {
+export function readPath(sink: Sink, v: unknown, path: string): string | undefined {
   const s = readString(sink, v, path);
   if (s === undefined) return undefined;
   if (!s.startsWith('/')) return void problem(sink, path, `must start with "/", got ${describe(s)}`);

@@ -150,12 +150,19 @@ function readDistinct<T extends string>(
   return ok ? out : undefined;
 }
 
+/** The VPSie form's TLS object differs only here: min_version optional, ALPN defaulting per rule scheme. */
+export interface TlsReadOptions {
+  readonly defaultMinVersion?: TlsVersion;
+  readonly defaultAlpn?: readonly AlpnProtocol[];
+}
+
 export function readTlsConfig(
   sink: Sink,
   v: unknown,
   path: string,
   ctx: SpecValidationContext,
   certDir: CertDir,
+  options: TlsReadOptions = {},
 ): TlsConfig | undefined {
   const obj = readObject(sink, v, path);
   if (obj === undefined) return undefined;
@@ -192,9 +199,11 @@ export function readTlsConfig(
     false,
   );
 
-  const rawMin = field(sink, obj, 'min_version', path, true);
+  const rawMin = field(sink, obj, 'min_version', path, options.defaultMinVersion === undefined);
   const minVersion =
-    rawMin === undefined ? undefined : readEnum(sink, rawMin, keyPath(path, 'min_version'), VERSIONS);
+    rawMin === undefined
+      ? options.defaultMinVersion
+      : readEnum(sink, rawMin, keyPath(path, 'min_version'), VERSIONS);
   const rawMax = field(sink, obj, 'max_version', path, false);
   const maxPath = keyPath(path, 'max_version');
   const maxVersion = rawMax === undefined ? undefined : readEnum(sink, rawMax, maxPath, VERSIONS);
@@ -212,7 +221,9 @@ export function readTlsConfig(
       : readDistinct(sink, rawCiphers, keyPath(path, 'cipher_suites'), CIPHER_SUITES);
   const rawAlpn = field(sink, obj, 'alpn', path, false);
   const alpn: readonly AlpnProtocol[] | undefined =
-    rawAlpn === undefined ? ALPN : readDistinct(sink, rawAlpn, keyPath(path, 'alpn'), ALPN);
+    rawAlpn === undefined
+      ? (options.defaultAlpn ?? ALPN)
+      : readDistinct(sink, rawAlpn, keyPath(path, 'alpn'), ALPN);
 
   if (sink.problems.length !== before) return undefined;
   if (certificate.source === undefined || privateKey.source === undefined || minVersion === undefined)

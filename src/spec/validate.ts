@@ -50,8 +50,23 @@ const PROTOCOLS: readonly Protocol[] = ['http', 'https', 'tcp'];
 const ALGORITHMS: readonly Algorithm[] = ['round_robin', 'least_request', 'random', 'ring_hash'];
 const DEFAULT_CONNECT_SECONDS = 5;
 
-/** Validates a parsed JSON body: an envelope (`{"error": false, "data": {...}}`) or a bare LoadBalancer. */
+/**
+ * Validates a parsed JSON body in the flat form only: an envelope (`{"error": false, "data": {...}}`) or a bare
+ * LoadBalancer. The agent reads documents with `validateDocument` (src/model/read.ts), which picks the form.
+ */
 export function validateSpec(body: unknown, ctx: SpecValidationContext): SpecValidation {
+  return validateBody(body, (sink, doc, base) => readLoadBalancer(sink, doc, base, ctx));
+}
+
+export type BodyValidation<T> =
+  | { ok: true; value: T; warnings: Problem[]; ignored: string[] }
+  | { ok: false; problems: Problem[]; apiError?: string };
+
+/** The envelope and the document-wide `__proto__` rule, shared by both forms; `read` reads the document. */
+export function validateBody<T>(
+  body: unknown,
+  read: (sink: Sink, doc: JsonObject, base: string) => T | undefined,
+): BodyValidation<T> {
   const sink: Sink = { problems: [], warnings: [], ignored: [] };
   let doc: unknown = body;
   let base = '';
@@ -66,29 +81,35 @@ export function validateSpec(body: unknown, ctx: SpecValidationContext): SpecVal
     problem(sink, '', `must be a JSON object, got ${describe(body)}`);
   }
   findProtoKeys(sink, body);
-  let value: LoadBalancerSpec | undefined;
+  let value: T | undefined;
   if (doc !== undefined && (base === '' ? isObject(doc) : readObject(sink, doc, base) !== undefined)) {
-    value = readLoadBalancer(sink, doc as JsonObject, base, ctx);
+    value = read(sink, doc as JsonObject, base);
   }
   if (sink.problems.length > 0 || value === undefined) return { ok: false, problems: sink.problems };
   return { ok: true, value, warnings: sink.warnings, ignored: sink.ignored };
 }
 
-/** `JSON.parse`, then `validateSpec`. A leading byte order mark is ignored (RFC 8259 §8.1 allows it). */
-export function parseSpecText(text: string, ctx: SpecValidationContext): SpecValidation {
-  let body: unknown;
+/** JSON text → a parsed body, or the problem (never quoting the input). */
+export function parseJsonBody(
+  text: string,
+): { ok: true; body: unknown } | { ok: false; problems: Problem[] } {
   try {
-    body = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    return { ok: true, body: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) };
   } catch (err) {
     // V8 quotes a snippet of the input ("..." is not valid JSON); that could be key material, so it goes.
     const raw = err instanceof Error ? err.message : String(err);
     const message = raw.replace(/,\s*".*" is not valid JSON$/s, '').replace(/".*"/s, '"…"');
     return { ok: false, problems: [{ path: '', message: `invalid JSON: ${message}` }] };
   }
-  return validateSpec(body, ctx);
 }
 
-function apiError(body: JsonObject): SpecValidation {
+/** `JSON.parse`, then `validateSpec`. A leading byte order mark is ignored (RFC 8259 §8.1 allows it). */
+export function parseSpecText(text: string, ctx: SpecValidationContext): SpecValidation {
+  const parsed = parseJsonBody(text);
+  return parsed.ok ? validateSpec(parsed.body, ctx) : parsed;
+}
+
+function apiError(body: JsonObject): { ok: false; problems: Problem[]; apiError?: string } {
   const message = own(body, 'message');
   if (typeof message !== 'string') {
     return { ok: false, problems: [{ path: 'error', message: 'the API reported an error (no message)' }] };
@@ -169,7 +190,7 @@ function reportProtoKeys(sink: Sink, body: unknown): void {
   }
 }
 
-function readLoadBalancer(sink: Sink, obj: JsonObject, path: string, ctx: SpecValidationContext) {
+export function readLoadBalancer(sink: Sink, obj: JsonObject, path: string, ctx: SpecValidationContext) {
   noteUnknown(sink, obj, LB_KNOWN, path);
   const at = (key: string) => keyPath(path, key);
   const req = (key: string) => field(sink, obj, key, path, true);

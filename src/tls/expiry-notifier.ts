@@ -53,13 +53,13 @@ export class ExpiryNotifier {
   }
 
   /** Emits the event for `info` if a threshold was reached and not yet notified. Returns the new thresholds. */
-  check(info: CertificateInfo | undefined, now: Date): Promise<number[]> {
-    const run = this.#queue.then(() => this.#check(info, now));
+  check(info: CertificateInfo | undefined, now: Date, domain = ''): Promise<number[]> {
+    const run = this.#queue.then(() => this.#check(info, now, domain));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #check(info: CertificateInfo | undefined, now: Date): Promise<number[]> {
+  async #check(info: CertificateInfo | undefined, now: Date, domain: string): Promise<number[]> {
     if (info === undefined) return [];
     const state = await this.#load();
     const key = info.fingerprint256;
@@ -75,8 +75,10 @@ export class ExpiryNotifier {
       seconds < 0
         ? `expired on ${info.notAfter.toISOString()}`
         : `expires on ${info.notAfter.toISOString()} (in ${days === 0 ? 'less than a day' : `${days} day${days === 1 ? '' : 's'}`})`;
-    await this.#o.emit(`certificate ${info.subject} ${when}; renew it`, {
+    const forDomain = domain === '' ? '' : ` for ${domain}`;
+    await this.#o.emit(`certificate ${info.subject}${forDomain} ${when}; renew it`, {
       name: info.subject,
+      ...(domain === '' ? {} : { domain }),
       issuer: info.issuer,
       serial_number: info.serialNumber,
       fingerprint_sha256: info.fingerprint256,

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log/logger.ts';
 import type { ReconcileReport } from '../reconcile/reconciler.ts';
-import type { LoadBalancerSpec } from '../spec/types.ts';
+import type { LoadBalancerModel } from '../model/types.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { CertificateInfo } from './check.ts';
 import { type ExpiringEvent, ExpiryNotifier } from './expiry-notifier.ts';
@@ -35,12 +35,20 @@ export interface PreparedCertificates {
   /** The certificate files the generation names (not generation.files: that would serialise every file). */
   readonly rendered: { readonly files: { readonly inline: readonly { readonly path: string }[] } };
   readonly certificate?: CertificateInfo;
+  /** Every certificate, by the domain (served host, or LB id) it is for. */
+  readonly certificates?: readonly DomainCertificate[];
+}
+
+export interface DomainCertificate {
+  readonly label: string;
+  readonly info: CertificateInfo;
 }
 
 interface Known {
   readonly hash: string;
   readonly files: ReadonlySet<string>;
   readonly certificate?: CertificateInfo;
+  readonly certificates: readonly DomainCertificate[];
 }
 
 export class CertificateManager {
@@ -87,12 +95,19 @@ export class CertificateManager {
     return this.#committed?.certificate;
   }
 
+  /** Every certificate of the committed generation, by domain. */
+  get committedCertificates(): readonly DomainCertificate[] {
+    return this.#committed?.certificates ?? [];
+  }
+
   /** Note every successfully prepared generation (the reconciler may then commit it). */
   prepared(p: PreparedCertificates): void {
     this.#prepared = {
       hash: p.generation.hash,
       files: new Set(p.rendered.files.inline.map((f) => f.path)),
       ...(p.certificate ? { certificate: p.certificate } : {}),
+      certificates:
+        p.certificates ?? (p.certificate === undefined ? [] : [{ label: '', info: p.certificate }]),
     };
   }
 
@@ -109,8 +124,8 @@ export class CertificateManager {
     this.watcher.close();
   }
 
-  async afterReconcile(report: ReconcileReport, spec: LoadBalancerSpec | undefined): Promise<void> {
-    this.watcher.update(spec?.tls);
+  async afterReconcile(report: ReconcileReport, spec: LoadBalancerModel | undefined): Promise<void> {
+    this.watcher.update(spec?.certificates.map((c) => c.tls));
     const prepared = this.#prepared;
     const confirmed =
       (report.result === 'applied' || report.result === 'unchanged') &&
@@ -125,9 +140,12 @@ export class CertificateManager {
   }
 
   /** Only after commit: the previous generation's copies stay until the new one is live and committed. */
-  async #removeUnreferenced(committed: Known, spec: LoadBalancerSpec | undefined): Promise<void> {
+  async #removeUnreferenced(committed: Known, spec: LoadBalancerModel | undefined): Promise<void> {
     // The operator's own files never go, even one that happens to be named like ours.
-    const keep = new Set([...committed.files, ...watchedCertificateFiles(spec?.tls)]);
+    const keep = new Set([
+      ...committed.files,
+      ...watchedCertificateFiles(spec?.certificates.map((c) => c.tls)),
+    ]);
     try {
       const removed = await removeUnreferenced(this.#o.certDir, keep, INLINE_PREFIX);
       if (removed.length > 0) this.#o.logger.info({ removed }, 'removed unreferenced certificate files');
@@ -138,7 +156,13 @@ export class CertificateManager {
 
   async #checkExpiry(): Promise<void> {
     try {
-      await this.expiry.check(this.#committed?.certificate, this.#now());
+      // Each domain's certificate once (a certificate shared by several domains is warned about once).
+      const seen = new Set<string>();
+      for (const c of this.#committed?.certificates ?? []) {
+        if (seen.has(c.info.fingerprint256)) continue;
+        seen.add(c.info.fingerprint256);
+        await this.expiry.check(c.info, this.#now(), c.label);
+      }
     } catch (err) {
       this.#o.logger.warn({ error: errorMessage(err) }, 'certificate expiry check failed');
     }

@@ -59,10 +59,17 @@ export class AcceptedTlsFiles {
 
   /** Remembers the files of an accepted config (forgetting files the config no longer names). */
   accept(tls: TlsConfig, material: TlsMaterial): void {
+    this.acceptAll([{ tls, material }]);
+  }
+
+  /** Every certificate item of an accepted document at once. */
+  acceptAll(items: readonly { readonly tls: TlsConfig; readonly material: TlsMaterial }[]): void {
     const next = new Map<string, string>();
-    for (const { item, file } of pathItems(tls)) {
-      const content = contentOf(material, item);
-      if (content !== undefined) next.set(file, digestOf(content));
+    for (const { tls, material } of items) {
+      for (const { item, file } of pathItems(tls)) {
+        const content = contentOf(material, item);
+        if (content !== undefined) next.set(file, digestOf(content));
+      }
     }
     this.#digests = next;
   }

@@ -16,9 +16,9 @@ export const CERT_FILE_MODE = 0o644;
 export const INLINE_PREFIX = 'inline-';
 
 /** The spec paths of a TLS config's items, for problems: `tls_config.certificate_path` or `…_pem`. */
-export function tlsSpecPaths(tls: TlsConfig): TlsMaterialPaths {
+export function tlsSpecPaths(tls: TlsConfig, base = 'tls_config'): TlsMaterialPaths {
   const name = (item: string, src: TlsSource | undefined) =>
-    `tls_config.${item}_${src?.kind === 'inline' ? 'pem' : 'path'}`;
+    `${base}.${item}_${src?.kind === 'inline' ? 'pem' : 'path'}`;
   return {
     certificate: name('certificate', tls.certificate),
     privateKey: name('private_key', tls.privateKey),
@@ -27,8 +27,8 @@ export function tlsSpecPaths(tls: TlsConfig): TlsMaterialPaths {
 }
 
 /** Reads the path items (inline ones pass through). All items are read, so every problem shows at once. */
-export async function readTlsSources(tls: TlsConfig): Promise<Result<TlsMaterial>> {
-  const paths = tlsSpecPaths(tls);
+export async function readTlsSources(tls: TlsConfig, base?: string): Promise<Result<TlsMaterial>> {
+  const paths = tlsSpecPaths(tls, base);
   const [cert, key, ca] = await Promise.all([
     readSource(tls.certificate, paths.certificate),
     readSource(tls.privateKey, paths.privateKey),

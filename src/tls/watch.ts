@@ -37,9 +37,10 @@ export interface CertificateWatcherOptions {
 }
 
 /** The files to watch: the path sources of a TLS config (inline items are the agent's own). */
-export function watchedCertificateFiles(tls: TlsConfig | undefined): string[] {
+export function watchedCertificateFiles(tls: TlsConfig | readonly TlsConfig[] | undefined): string[] {
   if (tls === undefined) return [];
-  const sources: (TlsSource | undefined)[] = [tls.certificate, tls.privateKey, tls.ca];
+  const list: readonly TlsConfig[] = Array.isArray(tls) ? tls : [tls as TlsConfig];
+  const sources: (TlsSource | undefined)[] = list.flatMap((t) => [t.certificate, t.privateKey, t.ca]);
   return [...new Set(sources.flatMap((s) => (s?.kind === 'path' ? [s.path] : [])))];
 }
 
@@ -65,7 +66,7 @@ export class CertificateWatcher {
   }
 
   /** Points the watches at the path sources of `tls` (call after each reconcile; cheap when unchanged). */
-  update(tls: TlsConfig | undefined): void {
+  update(tls: TlsConfig | readonly TlsConfig[] | undefined): void {
     if (this.#closed) return;
     const files = watchedCertificateFiles(tls);
     if (files.length === this.#files.length && files.every((f, i) => f === this.#files[i])) return;

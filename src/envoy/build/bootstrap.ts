@@ -1,6 +1,6 @@
 /** Bootstrap pieces shared by both packagings, and the two bootstraps. */
 import type { AgentConfig } from '../../config/types.ts';
-import type { LoadBalancerSpec } from '../../spec/types.ts';
+import type { LoadBalancerModel } from '../../model/types.ts';
 import type {
   Admin,
   ConfigSource,
@@ -21,7 +21,7 @@ import {
 import { names, xdsFilePaths } from './names.ts';
 
 /** Required for any xDS subscription, file-based ones included. */
-export function buildNode(spec: LoadBalancerSpec): Node {
+export function buildNode(spec: LoadBalancerModel): Node {
   return { id: names.node(spec.id), cluster: names.nodeCluster };
 }
 
@@ -86,8 +86,8 @@ export function fileConfigSource(path: string, watchedDirectory: string): Config
   };
 }
 
-/** Runtime layout: listeners and clusters come from files in `configPath`. */
-export function buildDynamicBootstrap(spec: LoadBalancerSpec, config: AgentConfig): DynamicBootstrap {
+/** Runtime layout: listeners and clusters come from files in `configPath` (routes, endpoints, secrets too, named by them). */
+export function buildDynamicBootstrap(spec: LoadBalancerModel, config: AgentConfig): DynamicBootstrap {
   const files = xdsFilePaths(config);
   return {
     node: buildNode(spec),
@@ -103,7 +103,7 @@ export function buildDynamicBootstrap(spec: LoadBalancerSpec, config: AgentConfi
 
 /** Fully static: the same resources inline (what `envoy --mode validate` can actually check). */
 export function buildStaticBootstrap(
-  spec: LoadBalancerSpec,
+  spec: LoadBalancerModel,
   config: AgentConfig,
   resources: StaticResources,
 ): StaticBootstrap {

@@ -6,3 +6,8 @@ export function seconds(value: number): Duration {
     throw new Error(`bug: duration must be a finite non-negative number, got ${value}`);
   return `${value}s`;
 }
+
+/** Milliseconds as a Duration in seconds (`1500` → `1.5s`). */
+export function millis(value: number): Duration {
+  return seconds(value / 1000);
+}

@@ -2,19 +2,29 @@
 import type { RenderedConfig } from './render.ts';
 import { toYaml } from './yaml.ts';
 
-export type RenderedFileRole = 'bootstrap' | 'listeners' | 'clusters' | 'secrets' | 'static' | 'certificate';
+export type RenderedFileRole =
+  | 'bootstrap'
+  | 'listeners'
+  | 'routes'
+  | 'clusters'
+  | 'endpoints'
+  | 'secrets'
+  | 'static'
+  | 'certificate';
 
 export interface RenderedFile {
   readonly role: RenderedFileRole;
   readonly path: string;
   readonly content: string;
   readonly mode: number;
+  /** routes / endpoints: the one resource the file holds (what the applier's verify looks up in Envoy's stats). */
+  readonly resource?: string;
 }
 
 /** Envoy config holds no key material (keys are referenced by path), so it is readable by Envoy's own user. */
 const CONFIG_MODE = 0o644;
 
-/** Certificates first, then secrets, clusters, listeners: each file refers only to ones listed before it. */
+/** Certificates, secrets, endpoints, clusters, routes, listeners: each file refers only to ones listed before it. */
 export function renderedFiles(rendered: RenderedConfig): RenderedFile[] {
   const { paths } = rendered;
   const files: RenderedFile[] = rendered.files.inline.map((f) => ({
@@ -23,14 +33,40 @@ export function renderedFiles(rendered: RenderedConfig): RenderedFile[] {
     content: f.pem.reveal(),
     mode: f.mode,
   }));
-  for (const [path, doc] of [
-    [paths.secrets, rendered.secrets],
-    [paths.caSecrets, rendered.caSecrets],
-  ] as const) {
-    if (doc !== undefined) files.push({ role: 'secrets', path, content: toYaml(doc), mode: CONFIG_MODE });
+  for (const s of rendered.secrets) {
+    files.push({
+      role: 'secrets',
+      path: s.path,
+      content: toYaml(s.document),
+      mode: CONFIG_MODE,
+      resource: s.name,
+    });
+  }
+  for (const e of rendered.endpoints) {
+    files.push({
+      role: 'endpoints',
+      path: e.path,
+      content: toYaml(e.document),
+      mode: CONFIG_MODE,
+      resource: e.name,
+    });
+  }
+  files.push({
+    role: 'clusters',
+    path: paths.clusters,
+    content: toYaml(rendered.clusters),
+    mode: CONFIG_MODE,
+  });
+  for (const r of rendered.routes) {
+    files.push({
+      role: 'routes',
+      path: r.path,
+      content: toYaml(r.document),
+      mode: CONFIG_MODE,
+      resource: r.name,
+    });
   }
   files.push(
-    { role: 'clusters', path: paths.clusters, content: toYaml(rendered.clusters), mode: CONFIG_MODE },
     { role: 'listeners', path: paths.listeners, content: toYaml(rendered.listeners), mode: CONFIG_MODE },
     { role: 'static', path: paths.static, content: toYaml(rendered.staticBootstrap), mode: CONFIG_MODE },
     { role: 'bootstrap', path: paths.bootstrap, content: toYaml(rendered.bootstrap), mode: CONFIG_MODE },

@@ -1,65 +1,45 @@
-/** The LB's health check as the cluster's active health check. */
-import type { HealthCheck as SpecHealthCheck } from '../../spec/types.ts';
-import type {
-  HealthCheck,
-  HealthCheckCommon,
-  HeaderValueOption,
-  Int64Range,
-  Struct,
-} from '../types/index.ts';
-import { seconds } from './duration.ts';
+/** A pool's active health check. */
+import type { ModelHealthCheck } from '../../model/types.ts';
+import type { HealthCheck, HealthCheckCommon, HeaderValueOption, Struct } from '../types/index.ts';
+import { millis } from './duration.ts';
 import { prune } from './prune.ts';
 
-/** Distinct statuses as Envoy's half-open ranges, consecutive ones merged: [200,201,202,204] → [200,203) [204,205). */
-export function statusRanges(statuses: readonly number[]): Int64Range[] {
-  const sorted = [...new Set(statuses)].sort((a, b) => a - b);
-  const ranges: Int64Range[] = [];
-  for (const status of sorted) {
-    const last = ranges[ranges.length - 1];
-    if (last !== undefined && last.end === status)
-      ranges[ranges.length - 1] = { start: last.start, end: status + 1 };
-    else ranges.push({ start: status, end: status + 1 });
-  }
-  return ranges;
-}
+export { statusRanges } from '../../model/flat.ts';
 
 export interface HealthCheckOptions {
   /** When set, health-check connections pick the cluster's transport_socket_matches entry matching these criteria. */
   readonly transportSocketMatch?: Struct;
 }
 
-export function buildHealthCheck(hc: SpecHealthCheck, options: HealthCheckOptions = {}): HealthCheck {
+export function buildHealthCheck(hc: ModelHealthCheck, options: HealthCheckOptions = {}): HealthCheck {
   const common: HealthCheckCommon = {
-    timeout: seconds(hc.timeoutSeconds),
-    interval: seconds(hc.intervalSeconds),
+    timeout: millis(hc.timeoutMs),
+    interval: millis(hc.intervalMs),
     // Envoy checks idle clusters only every 60 s by default; backend status should not depend on traffic.
-    no_traffic_interval: seconds(hc.intervalSeconds),
+    no_traffic_interval: millis(hc.intervalMs),
     unhealthy_threshold: hc.unhealthyThreshold,
     healthy_threshold: hc.healthyThreshold,
     transport_socket_match_criteria: options.transportSocketMatch,
   };
-  if (hc.type === 'tcp') return prune<HealthCheck>({ ...common, tcp_health_check: {} });
-
-  // Envoy refuses Host in request_headers_to_add; it is the check's `host` (the :authority) instead.
-  const host = hc.headers.find((h) => h.name.toLowerCase() === 'host');
-  const headers = hc.headers
-    .filter((h) => h.name.toLowerCase() !== 'host')
-    // Sorted: the order of keys in the spec's headers object must not change the configuration.
+  if (hc.protocol === 'tcp') return prune<HealthCheck>({ ...common, tcp_health_check: {} });
+  const headers = [...hc.headers]
+    // Sorted: the order of keys in the document's headers object must not change the configuration.
     .sort((a, b) => compareText(a.name.toLowerCase(), b.name.toLowerCase()))
     .map(
       (h): HeaderValueOption => ({
-        header: { key: h.name, value: h.value },
+        // Envoy reads `%…%` in added header values as formatter commands and refuses the config on an unknown
+        // one ("Couldn't find valid command"); `%%` is its literal percent sign.
+        header: { key: h.name, value: h.value.replaceAll('%', '%%') },
         append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
       }),
     );
   return prune<HealthCheck>({
     ...common,
     http_health_check: {
-      // Validation guarantees a path for http/https checks.
       path: hc.path ?? '/',
-      host: host?.value,
+      host: hc.host === '' ? undefined : hc.host,
       request_headers_to_add: headers.length === 0 ? undefined : headers,
-      expected_statuses: statusRanges(hc.expectedStatus),
+      expected_statuses: hc.expectedStatuses.map((r) => ({ start: r.start, end: r.end })),
     },
   });
 }

@@ -1,4 +1,7 @@
-/** Stable names and file locations derived from the load balancer id (ids are `[A-Za-z0-9_-]+`). */
+/**
+ * Node names and file locations. Resource names (listeners, routes, clusters, secrets) come with the model
+ * (src/model/flat.ts and src/model/vpsie.ts decide them).
+ */
 import { posix } from 'node:path';
 import type { AgentConfig } from '../../config/types.ts';
 
@@ -7,15 +10,9 @@ export type ListenerFamily = 'v4' | 'v6';
 export const names = {
   node: (lbId: string): string => `vpsie-lb-${lbId}`,
   nodeCluster: 'vpsie-lb',
-  listener: (lbId: string, family: ListenerFamily): string => `lb-${lbId}-${family}`,
-  cluster: (lbId: string): string => `lb-${lbId}`,
-  routeConfig: (lbId: string): string => `lb-${lbId}`,
-  virtualHost: (lbId: string): string => `lb-${lbId}`,
-  /** Shared by both listeners so the LB's stats add up across address families. */
-  statPrefix: (lbId: string): string => `lb_${lbId}`,
-  connectionLimitStatPrefix: (lbId: string): string => `lb_${lbId}_connection_limit`,
-  certificateSecret: (lbId: string): string => `lb-${lbId}-cert`,
-  caSecret: (lbId: string): string => `lb-${lbId}-ca`,
+  /** An address family's listener of a model listener. */
+  listener: (base: string, family: ListenerFamily): string => `${base}-${family}`,
+  connectionLimitStatPrefix: (statPrefix: string): string => `${statPrefix}_connection_limit`,
 } as const;
 
 /**
@@ -27,11 +24,24 @@ export interface XdsFilePaths {
   readonly static: string;
   readonly directory: string;
   readonly listeners: string;
+  /** One file per route configuration / per EDS cluster: real Envoy's file-based RDS and EDS subscriptions
+   * reject a file holding more than one resource ("Unexpected EDS resource length: 2"). */
+  readonly routesDirectory: string;
+  readonly endpointsDirectory: string;
   readonly clusters: string;
-  readonly secrets: string;
-  /** The client CA's SDS secret (mTLS): a file of its own, since an SDS response holds exactly one secret. */
-  readonly caSecrets: string;
+  /** One file per SDS secret too: an SDS response holds exactly one secret. */
+  readonly secretsDirectory: string;
 }
+
+/** `name` as a file name: `|` (the model's name separator) becomes `+`, which no id may contain either. */
+const fileName = (name: string): string => `${name.replaceAll('|', '+')}.yaml`;
+
+export const routeFile = (paths: XdsFilePaths, routeName: string): string =>
+  posix.join(paths.routesDirectory, fileName(routeName));
+export const secretFile = (paths: XdsFilePaths, secretName: string): string =>
+  posix.join(paths.secretsDirectory, fileName(secretName));
+export const endpointsFile = (paths: XdsFilePaths, clusterName: string): string =>
+  posix.join(paths.endpointsDirectory, fileName(clusterName));
 
 export function xdsFilePaths(config: AgentConfig): XdsFilePaths {
   const directory = config.envoy.configPath;
@@ -41,8 +51,9 @@ export function xdsFilePaths(config: AgentConfig): XdsFilePaths {
     static: posix.join(parent, 'static.yaml'),
     directory,
     listeners: posix.join(directory, 'listeners.yaml'),
+    routesDirectory: posix.join(directory, 'routes'),
+    endpointsDirectory: posix.join(directory, 'endpoints'),
     clusters: posix.join(directory, 'clusters.yaml'),
-    secrets: posix.join(directory, 'secrets.yaml'),
-    caSecrets: posix.join(directory, 'secrets-ca.yaml'),
+    secretsDirectory: posix.join(directory, 'secrets'),
   };
 }

@@ -346,7 +346,27 @@ const sdsSecretHook: Hook = (s, path, w) => {
   if (name && s.sds_config == null) w.facts.staticSecretRefs.push({ name, path: child(path, 'name') });
 };
 
+/**
+ * Added header values are formatter strings: `%%` is a literal percent, `%NAME%`, `%NAME(args)%` and
+ * `%NAME(args):N%` are commands; any other `%` makes Envoy refuse the config ("Couldn't find valid command").
+ * Which command names exist is not checked.
+ */
+const FORMATTER_TOKEN = /%%|%[A-Z][A-Z0-9_]*(\([^)]*\))?(:\d+)?%/g;
+const headerValueOptionHook: Hook = (o, path, w) => {
+  const header = obj(o.header);
+  const value = str(header?.value);
+  if (value === undefined) return;
+  const at = value.replace(FORMATTER_TOKEN, (t) => ' '.repeat(t.length)).indexOf('%');
+  if (at >= 0) {
+    w.report(
+      child(child(path, 'header'), 'value'),
+      `"%" at position ${at} starts no formatter command (write "%%" for a literal percent sign)`,
+    );
+  }
+};
+
 export const HOOKS: Readonly<Record<string, Hook>> = {
+  'envoy.config.core.v3.HeaderValueOption': headerValueOptionHook,
   'envoy.config.listener.v3.Listener': listenerHook,
   'envoy.config.cluster.v3.Cluster': clusterHook,
   [`${HCM}.HttpConnectionManager`]: hcmHook,

@@ -1,5 +1,13 @@
 /** envoy.config.cluster.v3, endpoint.v3 and core.v3.HealthCheck. */
-import type { Address, Duration, HeaderValueOption, Int64Range, RoutingPriority, Struct } from './core.ts';
+import type {
+  Address,
+  ConfigSource,
+  Duration,
+  HeaderValueOption,
+  Int64Range,
+  RoutingPriority,
+  Struct,
+} from './core.ts';
 import type { UpstreamTlsTransportSocket } from './tls.ts';
 
 export interface Endpoint {
@@ -83,7 +91,9 @@ export interface Cluster {
   readonly per_connection_buffer_limit_bytes?: number;
   readonly lb_policy: LbPolicy;
   readonly dns_lookup_family?: DnsLookupFamily;
-  readonly load_assignment: ClusterLoadAssignment;
+  /** Inline for STATIC/STRICT_DNS; EDS clusters get theirs from eds_cluster_config. */
+  readonly load_assignment?: ClusterLoadAssignment;
+  readonly eds_cluster_config?: { readonly eds_config: ConfigSource };
   readonly health_checks?: readonly HealthCheck[];
   readonly circuit_breakers?: CircuitBreakers;
   readonly transport_socket?: UpstreamTlsTransportSocket;

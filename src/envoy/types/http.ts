@@ -1,5 +1,5 @@
 /** HTTP connection manager, its route configuration and HTTP filters. */
-import type { Duration, Http2ProtocolOptions, HttpProtocolOptions } from './core.ts';
+import type { ConfigSource, Duration, Http2ProtocolOptions, HttpProtocolOptions } from './core.ts';
 import type { TypeUrls } from './typeUrls.ts';
 
 export interface RouteHashPolicy {
@@ -18,16 +18,50 @@ export interface RouteMatch {
   readonly prefix: string;
 }
 
-export interface Route {
-  readonly name?: string;
-  readonly match: RouteMatch;
-  readonly route: RouteAction;
+export interface RedirectAction {
+  readonly https_redirect: true;
+  readonly host_redirect?: string;
+  readonly port_redirect?: number;
+  readonly response_code: 'MOVED_PERMANENTLY';
+}
+
+export interface DirectResponseAction {
+  readonly status: number;
+}
+
+export type Route = { readonly name?: string; readonly match: RouteMatch } & (
+  | { readonly route: RouteAction }
+  | { readonly redirect: RedirectAction }
+  | { readonly direct_response: DirectResponseAction }
+);
+
+/** envoy.extensions.http.stateful_session.cookie.v3.CookieBasedSessionState. */
+export interface CookieSessionState {
+  readonly '@type': TypeUrls['cookieSessionState'];
+  /** No ttl: a session cookie. */
+  readonly cookie: { readonly name: string; readonly path: string };
+}
+
+export interface StatefulSession {
+  readonly '@type': TypeUrls['statefulSession'];
+  readonly session_state?: {
+    readonly name: 'envoy.http.stateful_session.cookie';
+    readonly typed_config: CookieSessionState;
+  };
+}
+
+export interface StatefulSessionPerRoute {
+  readonly '@type': TypeUrls['statefulSessionPerRoute'];
+  readonly stateful_session: Omit<StatefulSession, '@type'>;
 }
 
 export interface VirtualHost {
   readonly name: string;
   readonly domains: readonly string[];
   readonly routes: readonly Route[];
+  readonly typed_per_filter_config?: {
+    readonly 'envoy.filters.http.stateful_session': StatefulSessionPerRoute;
+  };
 }
 
 export interface RouteConfiguration {
@@ -39,7 +73,14 @@ export interface Router {
   readonly '@type': TypeUrls['router'];
 }
 
-export type HttpFilter = { readonly name: 'envoy.filters.http.router'; readonly typed_config: Router };
+export type HttpFilter =
+  | { readonly name: 'envoy.filters.http.router'; readonly typed_config: Router }
+  | { readonly name: 'envoy.filters.http.stateful_session'; readonly typed_config: StatefulSession };
+
+export interface Rds {
+  readonly route_config_name: string;
+  readonly config_source: ConfigSource;
+}
 
 export type CodecType = 'AUTO' | 'HTTP1' | 'HTTP2';
 export type PathWithEscapedSlashesAction =
@@ -53,9 +94,12 @@ export interface HttpConnectionManager {
   readonly '@type': TypeUrls['httpConnectionManager'];
   readonly stat_prefix: string;
   readonly codec_type?: CodecType;
-  readonly route_config: RouteConfiguration;
+  /** Inline (static packaging) or by RDS (runtime layout): exactly one. */
+  readonly route_config?: RouteConfiguration;
+  readonly rds?: Rds;
   readonly http_filters: readonly HttpFilter[];
   readonly use_remote_address?: boolean;
+  readonly strip_matching_host_port?: boolean;
   readonly normalize_path?: boolean;
   readonly merge_slashes?: boolean;
   readonly path_with_escaped_slashes_action?: PathWithEscapedSlashesAction;

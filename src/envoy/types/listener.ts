@@ -46,6 +46,8 @@ export type TerminalFilter = HttpConnectionManagerFilter | TcpProxyFilter;
 
 export interface FilterChain {
   readonly name?: string;
+  /** SNI selection; absent on the default chain. */
+  readonly filter_chain_match?: { readonly server_names: readonly string[] };
   /** Non-terminal filters first, exactly one terminal filter last. */
   readonly filters: readonly [...ConnectionLimitFilter[], TerminalFilter];
   readonly transport_socket?: DownstreamTlsTransportSocket;
@@ -55,5 +57,9 @@ export interface Listener {
   readonly name: string;
   readonly address: Address;
   readonly per_connection_buffer_limit_bytes?: number;
+  readonly listener_filters?: readonly {
+    readonly name: 'envoy.filters.listener.tls_inspector';
+    readonly typed_config: { readonly '@type': TypeUrls['tlsInspector'] };
+  }[];
   readonly filter_chains: readonly FilterChain[];
 }

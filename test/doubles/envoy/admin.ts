@@ -7,7 +7,9 @@ import { type Control, HEALTH_FLAGS } from './control.ts';
 import { HOT_RESTART_VERSION } from './hotrestart.ts';
 import type { Logger } from './log.ts';
 import type { Stats } from './stats.ts';
-import { type ResourceStore, type SdsRegistry, TYPE } from './xds.ts';
+import { asDumped } from './protojson.ts';
+import { certificatesOf, loadedSecret, staticRouteConfigs } from './secrets.ts';
+import { type ChildRegistry, type ResourceStore, type SdsRegistry, TYPE } from './xds.ts';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 const STATE_GAUGE: Record<ServerState, number> = {
@@ -27,6 +29,7 @@ export interface AdminModel {
   readonly cds: ResourceStore;
   readonly lds: ResourceStore;
   readonly sds: SdsRegistry;
+  readonly xds: ChildRegistry;
   readonly version: string;
   readonly baseId: () => number;
   readonly startTimeMs: number;
@@ -54,6 +57,26 @@ const POST_ONLY = new Set([
   '/stats/recentlookups/disable',
   '/stats/recentlookups/enable',
 ]);
+/** A few of the extensions Envoy links (name, category, type URL): those the agent's configs use. */
+const EXTENSIONS: readonly (readonly [string, string, string])[] = [
+  [
+    'envoy.filters.network.http_connection_manager',
+    'envoy.filters.network',
+    'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  ],
+  [
+    'envoy.filters.network.tcp_proxy',
+    'envoy.filters.network',
+    'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+  ],
+  ['envoy.filters.http.router', 'envoy.filters.http', 'envoy.extensions.filters.http.router.v3.Router'],
+  [
+    'envoy.transport_sockets.tls',
+    'envoy.transport_sockets.downstream',
+    'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+  ],
+];
+
 const GET_PATHS = [
   '/ready',
   '/server_info',
@@ -121,7 +144,8 @@ export class AdminServer {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache, max-age=0' });
       res.end(body);
     };
-    const json = (body: unknown): void => send(200, JSON.stringify(body), 'application/json');
+    // Envoy pretty-prints admin JSON with a one-space indent.
+    const json = (body: unknown): void => send(200, JSON.stringify(body, null, 1), 'application/json');
     if (POST_ONLY.has(path) && req.method !== 'POST') {
       send(405, `Method ${req.method ?? 'GET'} not allowed, POST required.`);
       return;
@@ -164,7 +188,11 @@ export class AdminServer {
             200,
             parsed.stats
               .filter((s) => s.name !== undefined)
-              .map((s) => `${s.name}: ${String(s.value)}\n`)
+              // Text readouts are quoted in the text format: `cluster_manager.cds.version_text: "v1"`.
+              .map(
+                (s) =>
+                  `${s.name}: ${typeof s.value === 'string' ? JSON.stringify(s.value) : String(s.value)}\n`,
+              )
               .join(''),
           );
         }
@@ -202,14 +230,23 @@ export class AdminServer {
           ),
         });
         return;
-      case '/certs':
-        json({ certificates: [] });
+      case '/certs': {
+        const secrets = new Map(m.sds.secrets().map((r) => [r.name, loadedSecret(r.body)]));
+        json({ certificates: certificatesOf(this.activeListeners(), (n) => secrets.get(n)) });
         return;
+      }
       case '/memory':
-        json({
-          allocated: String(process.memoryUsage().heapUsed),
-          heap_size: String(process.memoryUsage().heapTotal),
-        });
+        {
+          const mem = process.memoryUsage();
+          json({
+            allocated: String(mem.heapUsed),
+            heap_size: String(mem.heapTotal),
+            pageheap_unmapped: '0',
+            pageheap_free: String(mem.heapTotal - mem.heapUsed),
+            total_thread_cache: '0',
+            total_physical_bytes: String(mem.rss),
+          });
+        }
         return;
       case '/help':
         send(200, [...GET_PATHS, ...POST_ONLY].map((p) => `  ${p}\n`).join(''));
@@ -259,9 +296,8 @@ export class AdminServer {
   }
 
   private serverInfo(): Json {
-    const { opts, bootstrap } = this.m;
+    const { opts } = this.m;
     const now = Date.now();
-    const node = isRecord(bootstrap.doc.node) ? bootstrap.doc.node : {};
     return {
       version: this.m.version,
       state: this.m.state(),
@@ -300,13 +336,53 @@ export class AdminServer {
         stats_tag: [],
         skip_hot_restart_on_no_parent: opts.skipHotRestartOnNoParent,
         skip_hot_restart_parent_stats: false,
+        skip_deprecated_logs: false,
+        file_flush_min_size: 0,
+        log_stacktrace_single_entry: false,
         file_flush_interval: '10s',
         drain_time: `${opts.drainTimeS}s`,
         parent_shutdown_time: `${opts.parentShutdownTimeS}s`,
       },
-      node: { ...node, id: bootstrap.node.id, cluster: bootstrap.node.cluster, user_agent_name: 'envoy' },
+      node: {
+        ...this.node(),
+        client_features: [],
+        listening_addresses: [],
+        dynamic_parameters: {},
+      },
       uptime_current_epoch: secs(now - this.m.startTimeMs),
       uptime_all_epochs: secs(now - this.m.originalStartTimeMs()),
+      hot_restart_initializing: false,
+    };
+  }
+
+  /** The node as Envoy completes it: the bootstrap's node plus the build version and the linked extensions. */
+  node(): Json {
+    const { bootstrap } = this.m;
+    const node = isRecord(bootstrap.doc.node) ? bootstrap.doc.node : {};
+    const [, semver = '0.0.0', status = 'Clean', type = 'RELEASE', ssl = 'BoringSSL'] =
+      this.m.version.split('/');
+    const [major, minor, patch] = semver.split('.').map(Number);
+    return {
+      ...node,
+      id: bootstrap.node.id,
+      cluster: bootstrap.node.cluster,
+      user_agent_name: 'envoy',
+      user_agent_build_version: {
+        version: { major_number: major ?? 0, minor_number: minor ?? 0, patch: patch ?? 0 },
+        metadata: {
+          'revision.sha': this.m.version.split('/')[0] ?? '',
+          'ssl.version': ssl,
+          'build.type': type,
+          'revision.status': status,
+        },
+      },
+      extensions: EXTENSIONS.map(([name, category, typeUrl]) => ({
+        name,
+        category,
+        type_descriptor: '',
+        disabled: false,
+        type_urls: [typeUrl],
+      })),
     };
   }
 
@@ -321,7 +397,9 @@ export class AdminServer {
   private hostsOf(
     cluster: Json,
   ): { address: string; port: number; weight: number; eds: string; hostname: string }[] {
-    const la = cluster.load_assignment;
+    // EDS clusters: the assignment their subscription read.
+    const la =
+      cluster.type === 'EDS' ? this.m.xds.assignment(String(cluster.name ?? '')) : cluster.load_assignment;
     if (!isRecord(la) || !Array.isArray(la.endpoints)) return [];
     const out: { address: string; port: number; weight: number; eds: string; hostname: string }[] = [];
     for (const loc of la.endpoints.filter(isRecord)) {
@@ -365,6 +443,7 @@ export class AdminServer {
             { name: 'rq_total' },
             { type: 'GAUGE', name: 'cx_active' },
             { type: 'GAUGE', name: 'rq_active' },
+            { type: 'GAUGE', name: 'rq_pending_active' },
           ],
           health_status: hs,
           weight: h.weight,
@@ -376,25 +455,43 @@ export class AdminServer {
         name,
         ...(viaApi ? { added_via_api: true } : {}),
         host_statuses: hosts,
+        circuit_breakers: { thresholds: thresholdsOf(body) },
         observability_name: name,
       };
     });
   }
 
+  /** The text form, line for line as Envoy 1.40 prints it (per-host counters are always 0 here). */
   private clustersText(): string {
     const lines: string[] = [];
     for (const c of this.clusterStatuses()) {
+      const name = String(c.name);
+      lines.push(`${name}::observability_name::${name}`);
+      for (const t of (c.circuit_breakers as { thresholds: Json[] }).thresholds) {
+        const prio = t.priority === 'HIGH' ? 'high_priority' : 'default_priority';
+        for (const k of ['max_connections', 'max_pending_requests', 'max_requests', 'max_retries']) {
+          lines.push(`${name}::${prio}::${k}::${String(t[k])}`);
+        }
+      }
+      lines.push(`${name}::added_via_api::${c.added_via_api === true}`);
       for (const h of c.host_statuses as {
         address: { socket_address: { address: string; port_value: number } };
         health_status: Json;
+        weight: number;
+        hostname?: string;
       }[]) {
         const sa = h.address.socket_address;
+        const at = `${name}::${sa.address}:${sa.port_value}`;
+        for (const stat of HOST_STATS) lines.push(`${at}::${stat}::0`);
         const flags = HEALTH_FLAGS.filter((f) => h.health_status[f] === true);
         const text =
           flags.length === 0
             ? 'healthy'
             : flags.map((f) => `/${f === 'failed_active_health_check' ? 'failed_active_hc' : f}`).join('');
-        lines.push(`${String(c.name)}::${sa.address}:${sa.port_value}::health_flags::${text}`);
+        lines.push(`${at}::hostname::${h.hostname ?? ''}`, `${at}::health_flags::${text}`);
+        lines.push(`${at}::weight::${h.weight}`, `${at}::region::`, `${at}::zone::`, `${at}::sub_zone::`);
+        lines.push(`${at}::canary::false`, `${at}::priority::0`, `${at}::success_rate::-1`);
+        lines.push(`${at}::local_origin_success_rate::-1`);
       }
     }
     return lines.map((l) => `${l}\n`).join('');
@@ -411,6 +508,11 @@ export class AdminServer {
       this.m.stats.set(`cluster.${name}.membership_healthy`, healthy);
       this.m.stats.declare(`cluster.${name}.upstream_cx_total`, 'counter');
     }
+  }
+
+  /** Static listeners, then the active LDS ones. */
+  private activeListeners(): Json[] {
+    return [...this.m.bootstrap.staticListeners, ...[...this.m.lds.active.values()].map((r) => r.body)];
   }
 
   private listeners(): {
@@ -440,12 +542,12 @@ export class AdminServer {
       '@type': `${DUMP}ClustersConfigDump`,
       version_info: m.cds.versionInfo,
       static_clusters: m.bootstrap.staticClusters.map((c) => ({
-        cluster: { '@type': TYPE.cluster, ...c },
+        cluster: { '@type': TYPE.cluster, ...dumped('envoy.config.cluster.v3.Cluster', c) },
         last_updated: boot,
       })),
       dynamic_active_clusters: [...m.cds.active.values()].map((r) => ({
         version_info: r.versionInfo,
-        cluster: { '@type': TYPE.cluster, ...r.body },
+        cluster: { '@type': TYPE.cluster, ...dumped('envoy.config.cluster.v3.Cluster', r.body) },
         last_updated: r.lastUpdated,
       })),
     });
@@ -454,7 +556,7 @@ export class AdminServer {
       '@type': `${DUMP}ListenersConfigDump`,
       version_info: m.lds.versionInfo,
       static_listeners: m.bootstrap.staticListeners.map((l) => ({
-        listener: { '@type': TYPE.listener, ...l },
+        listener: { '@type': TYPE.listener, ...dumped(LISTENER, l) },
         last_updated: boot,
       })),
       dynamic_listeners: [...dynNames].map((name) => {
@@ -467,7 +569,7 @@ export class AdminServer {
             : {
                 active_state: {
                   version_info: r.versionInfo,
-                  listener: { '@type': TYPE.listener, ...r.body },
+                  listener: { '@type': TYPE.listener, ...dumped(LISTENER, r.body) },
                   last_updated: r.lastUpdated,
                 },
               }),
@@ -489,15 +591,36 @@ export class AdminServer {
         name: s.name,
         version_info: s.versionInfo,
         last_updated: s.lastUpdated,
-        secret: { '@type': TYPE.secret, ...redact(s.body) },
+        secret: {
+          '@type': TYPE.secret,
+          ...dumped('envoy.extensions.transport_sockets.tls.v3.Secret', loadedSecret(redact(s.body))),
+        },
       })),
     });
     return [
-      { '@type': `${DUMP}BootstrapConfigDump`, bootstrap: redact(m.bootstrap.doc), last_updated: boot },
+      {
+        '@type': `${DUMP}BootstrapConfigDump`,
+        bootstrap: dumped('envoy.config.bootstrap.v3.Bootstrap', {
+          ...redact(m.bootstrap.doc),
+          node: this.node(),
+        }),
+        last_updated: boot,
+      },
       clusters,
       listeners,
       { '@type': `${DUMP}ScopedRoutesConfigDump` },
-      { '@type': `${DUMP}RoutesConfigDump` },
+      omitEmpty({
+        '@type': `${DUMP}RoutesConfigDump`,
+        static_route_configs: staticRouteConfigs(this.activeListeners(), boot),
+        dynamic_route_configs: m.xds.routeConfigs().map((r) => ({
+          version_info: r.versionInfo,
+          last_updated: r.lastUpdated,
+          route_config: {
+            '@type': TYPE.route,
+            ...dumped('envoy.config.route.v3.RouteConfiguration', r.body),
+          },
+        })),
+      }),
       secrets,
     ];
   }
@@ -546,6 +669,41 @@ function itemName(item: Json): string {
 }
 
 /** Private keys and inline secrets never leave the process (Envoy prints `[redacted]`). */
+const LISTENER = 'envoy.config.listener.v3.Listener';
+const dumped = (type: string, body: Json): Json => {
+  const v = asDumped(type, body);
+  return isRecord(v) ? v : body;
+};
+
+const HOST_STATS = [
+  'cx_active',
+  'cx_connect_fail',
+  'cx_total',
+  'rq_active',
+  'rq_error',
+  'rq_pending_active',
+  'rq_success',
+  'rq_timeout',
+  'rq_total',
+];
+
+/** Both priorities, as Envoy's resource managers report them: configured values or the defaults (1024, retries 3). */
+function thresholdsOf(cluster: Json): Json[] {
+  const cb = isRecord(cluster.circuit_breakers) ? cluster.circuit_breakers : {};
+  const configured = Array.isArray(cb.thresholds) ? cb.thresholds.filter(isRecord) : [];
+  return (['DEFAULT', 'HIGH'] as const).map((priority) => {
+    const t = configured.find((x) => (x.priority ?? 'DEFAULT') === priority) ?? {};
+    const n = (k: string, d: number): number => (typeof t[k] === 'number' ? (t[k] as number) : d);
+    return {
+      ...(priority === 'HIGH' ? { priority } : {}),
+      max_connections: n('max_connections', 1024),
+      max_pending_requests: n('max_pending_requests', 1024),
+      max_requests: n('max_requests', 1024),
+      max_retries: n('max_retries', 3),
+    };
+  });
+}
+
 function redact(v: Json): Json {
   const walk = (x: unknown, key: string): unknown => {
     if (Array.isArray(x)) return x.map((y) => walk(y, key));

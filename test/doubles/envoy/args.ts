@@ -165,18 +165,24 @@ export const defaultOptions = (): Options => ({
 
 const parseError = (flag: string, detail: string): ArgvError =>
   new ArgvError(`PARSE ERROR: Argument: ${flag}\n             ${detail}\n`);
+/** TCLAP names a known argument as `(--flag)` (unknown ones as typed). */
+const argError = (flag: string, detail: string): ArgvError => parseError(`(${flag})`, detail);
 
 export function parseArgs(argv: readonly string[]): Options {
   const o = defaultOptions();
   const rec = o as unknown as Record<string, string | number | boolean>;
+  const seen = new Set<FlagSpec>();
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i] ?? '';
     const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
     const flag = eq > 0 ? raw.slice(0, eq) : raw;
     const spec = FLAGS[flag];
     if (spec === undefined) throw parseError(raw, "Couldn't find match for argument");
+    // Every flag of Envoy's that the double knows is a single-valued TCLAP argument: twice is an error.
+    if (seen.has(spec)) throw argError(flag, 'Argument already set!');
+    seen.add(spec);
     if (spec.kind === 'bool') {
-      if (eq > 0) throw parseError(flag, 'Argument does not take a value');
+      if (eq > 0) throw argError(flag, 'Argument does not take a value');
       if (spec.key !== 'ignored') rec[spec.key] = true;
       continue;
     }
@@ -184,13 +190,13 @@ export function parseArgs(argv: readonly string[]): Options {
     if (eq > 0) value = raw.slice(eq + 1);
     else {
       const next = argv[i + 1];
-      if (next === undefined) throw parseError(flag, 'Missing a value for this argument!');
+      if (next === undefined) throw argError(flag, 'Missing a value for this argument!');
       value = next;
       i++;
     }
     if (spec.kind === 'uint') {
       if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-        throw parseError(flag, `Couldn't read argument value from string '${value}'`);
+        throw argError(flag, `Couldn't read argument value from string '${value}'`);
       }
       if (spec.key !== 'ignored') rec[spec.key] = Number(value);
     } else if (spec.key !== 'ignored') rec[spec.key] = value;

@@ -1,4 +1,5 @@
 /** The envoy test double: `envoy [flags]`, following envoy-notes.md. See README.md for the test controls. */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '../../../src/util/atomic.ts';
 import { type AdminModel, AdminServer, type ServerState, stateGauge } from './admin.ts';
@@ -8,16 +9,22 @@ import { Control } from './control.ts';
 import { Fatal, HOT_RESTART_VERSION, HotRestarter } from './hotrestart.ts';
 import { Journal, Logger } from './log.ts';
 import { loadSchema, type SchemaAdapter } from './schema.ts';
-import { Stats } from './stats.ts';
+import { declareListenerStats, Stats } from './stats.ts';
 import { closeWatchers } from './watch.ts';
-import { FileSubscription, ResourceStore, SdsRegistry, TYPE } from './xds.ts';
+import { ChildRegistry, FileSubscription, ResourceStore, SdsRegistry, TYPE } from './xds.ts';
 
 const env = process.env;
 const flag = (name: string): boolean => env[name] === '1';
 
+/** Defaults to the pinned Envoy's version (packaging/envoy.json), which the double is compared with. */
 function versionString(): string {
-  const v = env.ENVOY_DOUBLE_VERSION ?? '1.31.2';
+  const v = env.ENVOY_DOUBLE_VERSION ?? pinnedVersion();
   return v.includes('/') ? v : `d0ab1e0000000000000000000000000000000000/${v}/Clean/RELEASE/BoringSSL`;
+}
+
+function pinnedVersion(): string {
+  const file = new URL('../../../packaging/envoy.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 function exitNow(code: number): never {
@@ -34,7 +41,8 @@ async function main(argv: string[]): Promise<void> {
     exitNow(1);
   }
   if (opts.version) {
-    process.stdout.write(`\nenvoy  version: ${versionString()}\n\n`);
+    // Envoy names itself by argv[0]; the sh wrapper passes its own.
+    process.stdout.write(`\n${env.ENVOY_DOUBLE_ARGV0 ?? 'envoy'}  version: ${versionString()}\n\n`);
     exitNow(0);
   }
   if (opts.hotRestartVersion) {
@@ -43,8 +51,14 @@ async function main(argv: string[]): Promise<void> {
   }
   const log = new Logger(opts.logPath, opts.logLevel);
   const schema = loadSchema();
+  // The two wordings of Envoy 1.40: config_validation/server.cc in validate mode, server.cc when serving.
   const configError = (message: string): never => {
-    log.critical('main', `error initializing configuration '${opts.configPath}': ${message}`);
+    log.critical(
+      'main',
+      opts.mode === 'validate'
+        ? `error initializing configuration '${opts.configPath}': ${message}`
+        : `error \`${message}\` initializing config '${opts.configPath}'`,
+    );
     exitNow(1);
   };
 
@@ -172,6 +186,7 @@ async function serve(
     rejectUnknownFields: opts.rejectUnknownDynamicFields,
   };
   const sds = new SdsRegistry(deps);
+  const xds = new ChildRegistry(deps);
   const model: AdminModel = {
     opts,
     bootstrap,
@@ -181,6 +196,7 @@ async function serve(
     cds,
     lds,
     sds,
+    xds,
     version: versionString(),
     baseId: () => hr?.baseId ?? opts.baseId,
     startTimeMs,
@@ -247,10 +263,20 @@ async function serve(
     return fatal(err);
   }
   setState('INITIALIZING');
-  if (bootstrap.cds !== undefined) new FileSubscription('cluster', bootstrap.cds, cds, deps).start();
+  if (bootstrap.cds !== undefined) {
+    const onClusters = (): void => xds.ensureEndpoints([...cds.active.values()].map((r) => r.body));
+    new FileSubscription('cluster', bootstrap.cds, cds, { ...deps, onApplied: onClusters }).start();
+  }
   sds.ensure(bootstrap.staticListeners);
+  declareListenerStats(stats, bootstrap.staticListeners);
+  xds.ensureRoutes(bootstrap.staticListeners);
   if (bootstrap.lds !== undefined) {
-    const onApplied = (): void => sds.ensure([...lds.active.values()].map((r) => r.body));
+    const onApplied = (): void => {
+      const listeners = [...lds.active.values()].map((r) => r.body);
+      sds.ensure(listeners);
+      declareListenerStats(stats, listeners);
+      xds.ensureRoutes(listeners);
+    };
     new FileSubscription('listener', bootstrap.lds, lds, { ...deps, onApplied }).start();
   }
   const initDelay = Number(env.ENVOY_DOUBLE_INIT_DELAY_MS ?? '0');

@@ -22,6 +22,8 @@ export const TYPE = {
   listener: `${P}envoy.config.listener.v3.Listener`,
   cluster: `${P}envoy.config.cluster.v3.Cluster`,
   secret: `${P}envoy.extensions.transport_sockets.tls.v3.Secret`,
+  route: `${P}envoy.config.route.v3.RouteConfiguration`,
+  endpoint: `${P}envoy.config.endpoint.v3.ClusterLoadAssignment`,
 } as const;
 export type Kind = keyof typeof TYPE;
 
@@ -79,8 +81,27 @@ function dropPath(doc: unknown, path: string): void {
   if (isRecord(at) && last !== undefined) delete at[last];
 }
 
-const statPrefixOf = (kind: Kind, name: string): string =>
-  kind === 'listener' ? 'listener_manager.lds' : kind === 'cluster' ? 'cluster_manager.cds' : `sds.${name}`;
+/** RDS: `http.<stat_prefix>.rds.<route>` (the stat prefix of the first HCM naming it); EDS: `cluster.<name>`. */
+const statPrefixOf = (kind: Kind, name: string, httpPrefix: string): string => {
+  switch (kind) {
+    case 'listener':
+      return 'listener_manager.lds';
+    case 'cluster':
+      return 'cluster_manager.cds';
+    case 'secret':
+      return `sds.${name}`;
+    case 'route':
+      return `http.${httpPrefix}.rds.${name}`;
+    case 'endpoint':
+      return `cluster.${name}`;
+  }
+};
+
+/** RDS and EDS subscriptions name one resource; real Envoy refuses a file with any other count or name. */
+const SINGLE: Partial<Record<Kind, { what: string; field: string }>> = {
+  route: { what: 'RDS', field: 'name' },
+  endpoint: { what: 'EDS', field: 'cluster_name' },
+};
 
 const stable = (v: unknown): string =>
   JSON.stringify(v, (_k, val: unknown) =>
@@ -99,10 +120,11 @@ export class FileSubscription {
     readonly source: PathSource,
     readonly store: ResourceStore,
     private readonly deps: SubscriptionDeps,
-    /** For SDS: the one secret name this subscription serves. */
+    /** For SDS, RDS, EDS: the one resource name this subscription serves. */
     private readonly secretName = '',
+    httpPrefix = '',
   ) {
-    this.prefix = statPrefixOf(kind, secretName);
+    this.prefix = statPrefixOf(kind, secretName, httpPrefix);
     for (const s of ['update_attempt', 'update_success', 'update_rejected', 'update_failure']) {
       deps.stats.declare(`${this.prefix}.${s}`, 'counter');
     }
@@ -200,6 +222,18 @@ export class FileSubscription {
         };
       }
     }
+    const single = SINGLE[this.kind];
+    if (single !== undefined) {
+      // rds.cc / eds.cc: validateUpdateSize, then the name check.
+      if (resources.length !== 1)
+        return { ok: false, message: `Unexpected ${single.what} resource length: ${resources.length}` };
+      const r = resources[0];
+      const got = isRecord(r) ? r[single.field] : undefined;
+      if (got !== this.secretName) {
+        const what = this.kind === 'route' ? 'RDS configuration' : 'EDS cluster';
+        return { ok: false, message: `Unexpected ${what} (expecting ${this.secretName}): ${String(got)}` };
+      }
+    }
     return this.apply(doc, resources.filter(isRecord), perResource);
   }
 
@@ -211,12 +245,9 @@ export class FileSubscription {
     const errors: string[] = [];
     resources.forEach((r, i) => {
       const { '@type': _type, ...body } = r;
+      const named = this.kind === 'endpoint' ? body.cluster_name : body.name;
       const name =
-        typeof body.name === 'string' && body.name !== ''
-          ? body.name
-          : this.kind === 'listener'
-            ? randomUUID()
-            : '';
+        typeof named === 'string' && named !== '' ? named : this.kind === 'listener' ? randomUUID() : '';
       const bad = perResource.get(i);
       let detail = '';
       if (name === '') detail = `resources[${i}]: ${this.kind} name is required`;
@@ -235,14 +266,19 @@ export class FileSubscription {
       this.store.errors.delete(name);
       if (old !== undefined && stable(old.body) === stable(body)) next.set(name, old);
       else {
-        next.set(name, { name, body: { ...body, name }, versionInfo: version, lastUpdated: now });
-        if (this.kind !== 'secret') {
+        next.set(name, {
+          name,
+          body: this.kind === 'endpoint' ? body : { ...body, name },
+          versionInfo: version,
+          lastUpdated: now,
+        });
+        if (this.kind === 'listener' || this.kind === 'cluster') {
           const base = this.kind === 'listener' ? 'listener_manager.listener' : 'cluster_manager.cluster';
           stats.inc(`${base}_${old === undefined ? 'added' : 'modified'}`);
         }
       }
     });
-    if (this.kind !== 'secret') {
+    if (this.kind === 'listener' || this.kind === 'cluster') {
       for (const name of this.store.active.keys()) {
         if (!next.has(name)) {
           stats.inc(
@@ -313,5 +349,87 @@ export class SdsRegistry {
   /** Every secret with its SDS version, for the config dump. */
   secrets(): Resource[] {
     return [...this.subs.values()].flatMap((s) => [...s.store.active.values()]);
+  }
+}
+
+function pathSourceOf(cs: unknown): PathSource | undefined {
+  if (!isRecord(cs)) return undefined;
+  const pcs = cs.path_config_source;
+  const path =
+    isRecord(pcs) && typeof pcs.path === 'string' ? pcs.path : typeof cs.path === 'string' ? cs.path : '';
+  if (path === '') return undefined;
+  const wd = isRecord(pcs) && isRecord(pcs.watched_directory) ? pcs.watched_directory.path : undefined;
+  return typeof wd === 'string' && wd !== '' ? { path, watchedDirectory: wd } : { path };
+}
+
+/** `rds` blocks of HTTP connection managers anywhere inside a listener, with the HCM's stat prefix. */
+function rdsIn(v: unknown, out: { name: string; source: PathSource; statPrefix: string }[] = []): typeof out {
+  if (Array.isArray(v)) for (const x of v) rdsIn(x, out);
+  else if (isRecord(v)) {
+    const rds = v.rds;
+    if (isRecord(rds) && typeof rds.route_config_name === 'string') {
+      const source = pathSourceOf(rds.config_source);
+      const statPrefix = typeof v.stat_prefix === 'string' ? v.stat_prefix : '';
+      if (source !== undefined) out.push({ name: rds.route_config_name, source, statPrefix });
+    }
+    for (const x of Object.values(v)) rdsIn(x, out);
+  }
+  return out;
+}
+
+/**
+ * RDS (per route configuration named by a listener) and EDS (per EDS cluster) file subscriptions, created on
+ * first reference and kept; each reads exactly one resource from its file, as real Envoy's do.
+ */
+export class ChildRegistry {
+  private readonly routes = new Map<string, FileSubscription>();
+  private readonly endpoints = new Map<string, FileSubscription>();
+
+  constructor(private readonly deps: SubscriptionDeps) {}
+
+  ensureRoutes(listeners: Iterable<Json>): void {
+    for (const l of listeners) {
+      for (const { name, source, statPrefix } of rdsIn(l)) {
+        if (this.routes.has(name)) continue;
+        const sub = new FileSubscription(
+          'route',
+          source,
+          new ResourceStore(),
+          { ...this.deps, onApplied: undefined },
+          name,
+          statPrefix,
+        );
+        this.routes.set(name, sub);
+        sub.start();
+      }
+    }
+  }
+
+  ensureEndpoints(clusters: Iterable<Json>): void {
+    for (const c of clusters) {
+      if (c.type !== 'EDS' || typeof c.name !== 'string') continue;
+      const source = isRecord(c.eds_cluster_config)
+        ? pathSourceOf(c.eds_cluster_config.eds_config)
+        : undefined;
+      if (source === undefined || this.endpoints.has(c.name)) continue;
+      const sub = new FileSubscription(
+        'endpoint',
+        source,
+        new ResourceStore(),
+        { ...this.deps, onApplied: undefined },
+        c.name,
+      );
+      this.endpoints.set(c.name, sub);
+      sub.start();
+    }
+  }
+
+  /** The ClusterLoadAssignment an EDS cluster has, if any. */
+  assignment(cluster: string): Json | undefined {
+    return this.endpoints.get(cluster)?.store.active.get(cluster)?.body;
+  }
+
+  routeConfigs(): Resource[] {
+    return [...this.routes.values()].flatMap((s) => [...s.store.active.values()]);
   }
 }

@@ -120,7 +120,10 @@ describe('envoy double: command line and --mode validate', () => {
       ENVOY_DOUBLE_FAIL_START: '1',
     });
     assert.equal(fail.code, 1);
-    assert.match(fail.stderr, /error initializing configuration .*ENVOY_DOUBLE_FAIL_START/);
+    assert.match(
+      fail.stderr,
+      /error `injected start failure \(ENVOY_DOUBLE_FAIL_START\)` initializing config/,
+    );
     const idPath = join(sb.dir, 'base-id');
     const dyn = await runDouble(['-c', boot, '--use-dynamic-base-id', '--base-id-path', idPath], {
       ...sb.env,

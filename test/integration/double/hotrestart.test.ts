@@ -56,10 +56,12 @@ describe('envoy double: hot restart', { concurrency: true }, () => {
       '--drain-time-s',
       '1',
     ];
-    const d = spawnDouble(
-      [...args, '--parent-shutdown-time-s', '2', '--admin-address-path', addr, ...extra],
-      { ...sb.env, ...env },
-    );
+    // A flag given twice is an argument error (as in Envoy): `extra` may bring its own shutdown time.
+    const shutdown = extra.includes('--parent-shutdown-time-s') ? [] : ['--parent-shutdown-time-s', '2'];
+    const d = spawnDouble([...args, ...shutdown, '--admin-address-path', addr, ...extra], {
+      ...sb.env,
+      ...env,
+    });
     return { d, addr };
   };
   const live = async (addr: string): Promise<number> => {

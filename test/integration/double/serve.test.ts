@@ -147,7 +147,7 @@ describe('envoy double: serve mode', { concurrency: true }, () => {
     assert.equal(exit.code, 1);
     assert.match(
       d.stderr(),
-      /error initializing configuration .*cannot bind '127\.0\.0\.1:\d+': Address already in use/,
+      /error `cannot bind '127\.0\.0\.1:\d+': Address already in use` initializing config/,
     );
   });
 });

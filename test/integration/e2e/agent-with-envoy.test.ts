@@ -68,7 +68,9 @@ describe('vpsie-lb-agent run: API source, Envoy, health and status reporting', (
         (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined,
       );
 
-      // b1 fails its health checks in Envoy: one PUT for b1, none for b2, the LB degrades.
+      // b1 fails its health checks in Envoy: one PUT for b1, none for b2, the LB degrades. Double only: health.json
+      // stands for real active health checking marking the host failed_active_health_check in /clusters (the
+      // JSON shape is compared with the real binary in real-envoy/conformance.test.ts).
       await writeFile(
         join(t.controlDir, 'health.json'),
         JSON.stringify({ '10.0.0.11:8001': 'failed_active_health_check' }),

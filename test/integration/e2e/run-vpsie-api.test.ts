@@ -60,7 +60,8 @@ describe('vpsie-lb-agent run against the VPSie API', () => {
       NODE_EXTRA_CA_CERTS: join(root, 'ca.pem'),
     });
     try {
-      const clusters = join(root, 'envoy', 'dynamic', 'clusters.yaml');
+      // The backends are the cluster's endpoints, delivered by EDS from a file of their own.
+      const clusters = join(root, 'envoy', 'dynamic', 'endpoints', 'lb-lb-e2e.yaml');
       await waitFor('the first config', 20_000, async () =>
         (await readFile(clusters, 'utf8').catch(() => '')).includes('10.0.0.12') ? true : undefined,
       );
@@ -77,7 +78,7 @@ describe('vpsie-lb-agent run against the VPSie API', () => {
         }),
       });
       agent.child.kill('SIGHUP');
-      await waitFor('the new backend in clusters.yaml', 20_000, async () =>
+      await waitFor('the new backend in the endpoints file', 20_000, async () =>
         (await readFile(clusters, 'utf8').catch(() => '')).includes('10.0.0.13') ? true : undefined,
       );
       await waitFor('a second config_updated', 10_000, () =>

@@ -15,6 +15,7 @@ import {
   livePids,
   REPO,
   specN,
+  liveVersions,
   versionsOf,
 } from './harness.ts';
 
@@ -94,7 +95,7 @@ describe('agent restarts with the launcher service', () => {
 
     agent = run();
     await running(agent);
-    assert.equal((await versionsOf(t)).clusters, first);
+    assert.deepEqual(await versionsOf(t), await liveVersions(t));
     agent.kill('SIGTERM');
     assert.equal((await exited(agent)).code, 0);
     assert.deepEqual(await livePids(t.journal), [pid], 'same Envoy after an agent restart');
@@ -121,7 +122,10 @@ describe('agent restarts with the launcher service', () => {
             const open = (await readFile(join(t.config.stateDir, 'transactions.json'), 'utf8')).match(
               /"(pending|applying)"/,
             );
-            return v.clusters === h && v.listeners === h && open === null ? h : undefined;
+            const live = await liveVersions(t);
+            return v.clusters === live.clusters && v.listeners === live.listeners && open === null
+              ? h
+              : undefined;
           } catch {
             return undefined;
           }

@@ -11,6 +11,7 @@ import {
   livePids,
   readJournal,
   specN,
+  liveVersions,
   versionsOf,
   withEnv,
 } from './harness.ts';
@@ -38,8 +39,7 @@ describe('dynamic strategy with the Envoy double', () => {
       const r = await reconciler.reconcile(`change ${n}`);
       assert.equal(r.result, 'applied', r.error);
       const v = await versionsOf(t);
-      assert.equal(v.clusters, r.hash);
-      assert.equal(v.listeners, r.hash);
+      assert.deepEqual(v, await liveVersions(t));
     }
     assert.equal(applier.envoyStatus().pid, pid);
     const journal = await readJournal(t.journal);
@@ -64,24 +64,25 @@ describe('dynamic strategy with the Envoy double', () => {
     const { reconciler, history } = await t.make();
     const good = await reconciler.reconcile('test');
     assert.equal(good.result, 'applied', good.error);
+    const goodVersions = await liveVersions(t);
+    const goodClusters = await readFile(join(t.config.envoy.configPath, 'clusters.yaml'), 'utf8');
+    // Double only: stands for real Envoy refusing a file update the schema check let through (update_rejected,
+    // or update_failure for a file it cannot parse; shown on the real binary in real-envoy/validate-xds.test.ts).
+    // A config the agent renders is meant to pass, so the refusal is injected.
     await writeFile(join(t.controlDir, 'reject-next-update'), '');
     await t.writeSpec(specN(1));
     const bad = await reconciler.reconcile('change');
     assert.equal(bad.result, 'failed');
-    assert.match(bad.error ?? '', /rejected the (clusters|listeners) update/);
+    assert.match(bad.error ?? '', /rejected (the (clusters|listeners) update|the endpoints of)/);
     const v = await versionsOf(t);
-    assert.equal(v.clusters, good.hash);
-    assert.equal(v.listeners, good.hash);
+    assert.deepEqual(v, goodVersions);
     assert.deepEqual(
       t.events.map((e) => e.type),
       ['config_updated', 'reload_failed', 'rollback'],
     );
     assert.equal(history.list().at(-1)?.state, 'rolled_back');
     assert.equal(history.list().at(-1)?.stage, 'verify');
-    assert.match(
-      await readFile(join(t.config.envoy.configPath, 'clusters.yaml'), 'utf8'),
-      new RegExp(good.hash ?? 'x'),
-    );
+    assert.equal(await readFile(join(t.config.envoy.configPath, 'clusters.yaml'), 'utf8'), goodClusters);
   });
 
   it('envoy --mode validate rejecting the config touches nothing', async () => {
@@ -92,12 +93,16 @@ describe('dynamic strategy with the Envoy double', () => {
     const good = await reconciler.reconcile('test');
     assert.equal(good.result, 'applied', good.error);
     const before = await readFile(join(t.config.envoy.configPath, 'listeners.yaml'), 'utf8');
+    const goodVersions = await liveVersions(t);
     await t.writeSpec(specN(1));
+    // Double only: stands for real `envoy --mode validate` exiting 1 on the static bootstrap (what it does for
+    // every refused mutant in real-envoy/validate-fixtures.test.ts); the agent's own schema check stops such
+    // configs earlier, so the refusal is injected.
     const bad = await withEnv({ ENVOY_DOUBLE_REJECT_VALIDATION: '1' }, () => reconciler.reconcile('change'));
     assert.equal(bad.result, 'failed');
     assert.equal(history.list().at(-1)?.stage, 'validate');
     assert.equal(await readFile(join(t.config.envoy.configPath, 'listeners.yaml'), 'utf8'), before);
-    assert.equal((await versionsOf(t)).clusters, good.hash);
+    assert.deepEqual(await versionsOf(t), goodVersions);
     assert.deepEqual(
       t.events.map((e) => e.type),
       ['config_updated', 'reload_failed', 'rollback'],

@@ -1,3 +1,4 @@
+import { fileVersion } from '../../../src/apply/envoy-applier.ts';
 // Shared setup for the lifecycle tests: an agent config pointing at the Envoy double, an isolated hot-restart
 // namespace (shm dir, base id, admin port) per test, the double's journal, and cleanup that leaves no process.
 import { waitFor } from '../../helpers/cli-process.ts';
@@ -287,4 +288,11 @@ export async function writeAgentYaml(
     ].join('\n'),
   );
   return file;
+}
+
+/** The version_info of the live clusters and listeners files (each file carries the digest of its own resources). */
+export async function liveVersions(t: { config: { envoy: { configPath: string } } }) {
+  const of = async (name: string) =>
+    fileVersion(await readFile(join(t.config.envoy.configPath, name), 'utf8'));
+  return { clusters: await of('clusters.yaml'), listeners: await of('listeners.yaml') };
 }

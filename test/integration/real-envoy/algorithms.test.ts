@@ -1,15 +1,34 @@
 // Each load-balancing algorithm of the spec, as a user sees it through the real Envoy: which backend answers.
-// One agent; each test writes its spec and waits until the agent has committed it. Envoy runs one worker thread, so
-// its load balancer state is the one the counts come from.
+// One agent; each test puts new backends behind it with its algorithm and counts only after the first answer from a
+// new backend. Envoy runs one worker thread, so its load balancer state is the one the counts come from.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { type Backend, closeAll, get, httpBackend, type Reply, tally } from './backends.ts';
+import {
+  type Backend,
+  closeAll,
+  get,
+  httpBackend,
+  type Reply,
+  tally,
+  tcpBackend,
+  tcpHello,
+} from './backends.ts';
+import { waitFor } from '../../helpers/cli-process.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
 let agent: RealAgent;
-let bs: Backend[];
-const apply = async (algorithm: string, weights: (number | undefined)[] = []) => {
+const all: Backend[] = [];
+
+/**
+ * Three (or `weights.length`) new backends named `<tag>-<n>` behind the LB with `algorithm`; resolves once a request
+ * is answered by one of them. The agent commits once Envoy's main thread has accepted the cluster, which Envoy then
+ * posts to its worker asynchronously: the first answer from a new backend is the barrier before counting.
+ */
+async function fresh(tag: string, algorithm: string, weights: (number | undefined)[] = [1, 1, 1]) {
+  const bs: Backend[] = [];
+  for (let i = 0; i < weights.length; i++) bs.push(await httpBackend(`${tag}-${i + 1}`));
+  all.push(...bs);
   const previous = (await agent.status()).applied_hash;
   await agent.writeSpec(
     lbSpec(
@@ -20,63 +39,50 @@ const apply = async (algorithm: string, weights: (number | undefined)[] = []) =>
     ),
   );
   await agent.waitApplied(previous);
-};
+  await waitFor(`Envoy's worker to use the ${tag} cluster`, 20_000, async () => {
+    const r = await get(agent.lbPort).catch(() => undefined);
+    return r?.body.startsWith(`${tag}-`) ? true : undefined;
+  });
+  return bs;
+}
 const countOf = (counts: Map<string, number>, id: string) => counts.get(id) ?? 0;
 
 before(async () => {
-  bs = [await httpBackend('one'), await httpBackend('two'), await httpBackend('three')];
-  agent = await startRealAgent((port) =>
-    lbSpec(
-      port,
-      'http',
-      bs.map((b, i) => ({ id: `b${i + 1}`, port: b.port })),
-      { algorithm: 'random' },
-    ),
-  );
+  const boot = await httpBackend('boot');
+  all.push(boot);
+  agent = await startRealAgent((port) => lbSpec(port, 'http', [{ id: 'b1', port: boot.port }]));
 });
 after(async () => {
   await agent?.stop();
-  await closeAll(bs ?? []);
+  await closeAll(all);
 });
 
 describe('real Envoy: load-balancing algorithms', () => {
   it('round_robin spreads 60 requests over 3 backends evenly (20 each, ±1)', async (t) => {
-    await apply('round_robin');
+    const bs = await fresh('rr', 'round_robin');
     const counts = await tally(agent.lbPort, 60);
     t.diagnostic(`round_robin: ${JSON.stringify(Object.fromEntries(counts))}`);
     for (const b of bs) assert.ok(Math.abs(countOf(counts, b.id) - 20) <= 1, JSON.stringify([...counts]));
   });
 
   it('round_robin with weights 1:3 on two backends holds 25:75 of 100 requests within ±5', async (t) => {
-    const previous = (await agent.status()).applied_hash;
-    await agent.writeSpec(
-      lbSpec(
-        agent.lbPort,
-        'http',
-        [
-          { id: 'b1', port: bs[0]!.port, weight: 1 },
-          { id: 'b2', port: bs[1]!.port, weight: 3 },
-        ],
-        { algorithm: 'round_robin' },
-      ),
-    );
-    await agent.waitApplied(previous);
+    await fresh('w', 'round_robin', [1, 3]);
     const counts = await tally(agent.lbPort, 100);
-    const light = countOf(counts, 'one');
+    const light = countOf(counts, 'w-1');
     t.diagnostic(`weights 1:3: ${JSON.stringify(Object.fromEntries(counts))}`);
-    assert.equal(light + countOf(counts, 'two'), 100, JSON.stringify([...counts]));
+    assert.equal(light + countOf(counts, 'w-2'), 100, JSON.stringify([...counts]));
     assert.ok(light >= 20 && light <= 30, `weight 1 of 1:3 got ${light} of 100`);
   });
 
   it('random reaches every backend (60 requests, 3 backends)', async (t) => {
-    await apply('random');
+    const bs = await fresh('rnd', 'random');
     const counts = await tally(agent.lbPort, 60);
     t.diagnostic(`random: ${JSON.stringify(Object.fromEntries(counts))}`);
     for (const b of bs) assert.ok(countOf(counts, b.id) > 0, JSON.stringify([...counts]));
   });
 
   it('ring_hash keeps each source address on one backend, and different sources use different backends', async (t) => {
-    await apply('ring_hash');
+    await fresh('rh', 'ring_hash');
     const chosen = new Map<string, string>();
     for (let i = 2; i < 14; i++) {
       const source = `127.0.0.${i}`;
@@ -89,8 +95,8 @@ describe('real Envoy: load-balancing algorithms', () => {
   });
 
   it('least_request sends most requests to idle backends while one is held busy', async (t) => {
-    await apply('least_request');
-    const busy = bs[0]!;
+    const [busy, ...idle] = await fresh('lr', 'least_request');
+    assert.ok(busy !== undefined && idle.length === 2);
     let release: () => void = () => undefined;
     busy.hold = new Promise<void>((r) => {
       release = r;
@@ -120,9 +126,43 @@ describe('real Envoy: load-balancing algorithms', () => {
     // Envoy picks the less loaded of two random choices: the busy one only when drawn twice (1 in 9 here, 1 in 3
     // under random or round robin). 25% of 90 is more than 4 standard deviations above the expected 10.
     assert.ok(held.length < n / 4, `the busy backend took ${held.length} of ${n}`);
-    assert.ok(
-      (answered.get('two') ?? 0) > 0 && (answered.get('three') ?? 0) > 0,
-      JSON.stringify([...answered]),
+    // Every other request was answered by one of the two idle backends, both of them used.
+    assert.deepEqual([...answered.keys()].sort(), ['lr-2', 'lr-3'], JSON.stringify([...answered]));
+    assert.equal(held.length + countOf(answered, 'lr-2') + countOf(answered, 'lr-3'), n);
+  });
+
+  it('tcp ring_hash keeps each source address on one backend', async (t) => {
+    const tcp = [await tcpBackend('t-one'), await tcpBackend('t-two'), await tcpBackend('t-three')];
+    all.push(...tcp);
+    const previous = (await agent.status()).applied_hash;
+    await agent.writeSpec(
+      lbSpec(
+        agent.lbPort,
+        'tcp',
+        tcp.map((b, i) => ({ id: `t${i + 1}`, port: b.port })),
+        { algorithm: 'ring_hash' },
+      ),
     );
+    await agent.waitApplied(previous);
+    // The barrier: a connection greeted by a tcp backend (the http listener it replaces would greet no one).
+    await waitFor("Envoy's worker to use the tcp listener", 20_000, async () => {
+      const hello = await tcpHello(agent.lbPort, { timeoutMs: 1_000 }).catch(() => undefined);
+      hello?.socket.destroy();
+      return hello?.id.startsWith('t-') ? true : undefined;
+    });
+    const chosen = new Map<string, string>();
+    for (let i = 2; i < 14; i++) {
+      const localAddress = `127.0.0.${i}`;
+      const seen = new Set<string>();
+      for (let k = 0; k < 3; k++) {
+        const { id, socket } = await tcpHello(agent.lbPort, { localAddress });
+        socket.destroy();
+        seen.add(id);
+      }
+      assert.equal(seen.size, 1, `${localAddress} went to ${[...seen]}`);
+      chosen.set(localAddress, [...seen][0] ?? '');
+    }
+    t.diagnostic(`tcp ring_hash: ${JSON.stringify(Object.fromEntries(chosen))}`);
+    assert.ok(new Set(chosen.values()).size >= 2, JSON.stringify([...chosen]));
   });
 });

@@ -168,14 +168,17 @@ export async function tally(
 }
 
 /** A TCP connection to Envoy; resolves with the first line the backend wrote (its id). */
-export function tcpHello(port: number): Promise<{ id: string; socket: net.Socket }> {
+export function tcpHello(
+  port: number,
+  options: { localAddress?: string; timeoutMs?: number } = {},
+): Promise<{ id: string; socket: net.Socket }> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
     let text = '';
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`no greeting through :${port}`));
-    }, 10_000);
+    }, options.timeoutMs ?? 10_000);
     socket.setEncoding('utf8');
     socket.on('data', function onData(d: string) {
       text += d;
@@ -201,8 +204,6 @@ export interface TlsSession {
   readonly socket: tls.TLSSocket;
   readonly protocol: string | null;
   readonly alpn: string | false | null;
-  /** The server certificate's serial number (hex, upper-case as Node reports it). */
-  readonly serial: string;
 }
 
 /** A TLS handshake with Envoy at 127.0.0.1:port (the socket stays open; end it yourself). */
@@ -225,36 +226,12 @@ export function tlsConnect(port: number, options: tls.ConnectionOptions = {}): P
         socket,
         protocol: socket.getProtocol(),
         alpn: socket.alpnProtocol,
-        serial: socket.getPeerCertificate().serialNumber,
       });
     });
     socket.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
-  });
-}
-
-/** One HTTP/1.1 request over an open TLS socket (keep-alive); resolves with status and body. */
-export function requestOver(socket: tls.TLSSocket, path = '/'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      createConnection: () => socket,
-      host: '127.0.0.1',
-      path,
-      agent: false,
-      headers: { connection: 'keep-alive' },
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
   });
 }
 

@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type tls from 'node:tls';
-import { type IssuedCert, makeCert } from '../../helpers/certs.ts';
+import { type IssuedCert, type KeySpec, makeCert } from '../../helpers/certs.ts';
 import { waitFor } from '../../helpers/cli-process.ts';
 import { type Backend, closeAll, httpBackend, tlsConnect } from './backends.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
@@ -152,5 +152,39 @@ describe('real Envoy: certificate rotation without a new epoch', () => {
     agents.push(agent);
     // The agent notices the files itself (its certificate watcher), re-renders the secret and moves it into place.
     await rotateAndCheck(agent, first, second, () => put(second));
+  });
+});
+
+describe('real Envoy: the key types the agent accepts are served', () => {
+  it('ECDSA P-256, P-384, P-521 and RSA 2048/3072 certificates, each rotated in and seen by a new client', async (t) => {
+    const b1 = await httpBackend('alpha');
+    backends.push(b1);
+    const kinds: { label: string; key: KeySpec }[] = [
+      { label: 'P-384', key: { kind: 'ec', curve: 'P-384' } },
+      { label: 'P-521', key: { kind: 'ec', curve: 'P-521' } },
+      { label: 'RSA 2048', key: { kind: 'rsa', bits: 2048 } },
+      { label: 'RSA 3072', key: { kind: 'rsa', bits: 3072 } },
+    ];
+    const spec = (port: number, c: IssuedCert) =>
+      lbSpec(port, 'https', [{ id: 'b1', port: b1.port }], {
+        tls_config: { certificate_pem: c.certPem, private_key_pem: c.keyPem, min_version: 'TLSv1.2' },
+      });
+    const first = await serverCert();
+    const agent = await startRealAgent((port) => spec(port, first));
+    agents.push(agent);
+    assert.equal(await presented(agent.lbPort), fingerprint(first));
+    for (const { label, key } of kinds) {
+      const c = await makeCert({ commonName: 'lb.example.test', dnsNames: ['lb.example.test'], key });
+      const previous = (await agent.status()).applied_hash;
+      await agent.writeSpec(spec(agent.lbPort, c));
+      await agent.waitApplied(previous);
+      await waitFor(`a new client to see the ${label} certificate`, 20_000, async () =>
+        (await presented(agent.lbPort)) === fingerprint(c) ? true : undefined,
+      );
+      // TLS 1.2 too (its cipher suites are per key type: ECDHE-ECDSA-* or ECDHE-RSA-*).
+      const v12 = await tlsConnect(agent.lbPort, { maxVersion: 'TLSv1.2', ca: c.certPem });
+      t.diagnostic(`${label}: TLS 1.2 cipher ${v12.socket.getCipher().name}`);
+      v12.socket.destroy();
+    }
   });
 });

@@ -1,16 +1,17 @@
-// The agent as it runs in production, in this process: startAgent with the file source (or the fake VPSie API),
-// the real pinned Envoy as the data plane (spawned by the agent's EnvoyApplier through LocalProcessHost), its own
+// The agent as it runs in production, in this process: an agent.yaml loaded by the agent's loader (loopback backends
+// allowed by address_policy.allow_cidrs), startAgent with the file source (or the fake VPSie API), the real pinned Envoy as the data plane (spawned by the agent's EnvoyApplier through LocalProcessHost), its own
 // agent endpoint. Each start gets a fresh temp root, base id, admin port, agent port and listener port; stop() stops
 // the agent (and Envoy, stop_on_exit), then SIGKILLs any Envoy of that base id still alive and removes the root.
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentHandle, defaultParts, startAgent } from '../../../src/agent.ts';
-import { defaultAgentConfig } from '../../../src/config/defaults.ts';
+import { loadAgentConfig } from '../../../src/config/load.ts';
 import type { AgentConfig } from '../../../src/config/types.ts';
 import { type AdminClient, createAdminClient } from '../../../src/envoy/admin/client.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { AgentStatus } from '../../../src/server/status.ts';
+import { formatProblem } from '../../../src/util/result.ts';
 import { freePort, waitFor } from '../../helpers/cli-process.ts';
 import { realEnvoyBinary } from '../../helpers/real-envoy.ts';
 import type { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
@@ -24,12 +25,15 @@ export interface RealAgentOptions {
   /** Use the fake VPSie API (its `setSpec` document) as the source instead of the spec file. */
   readonly api?: FakeVpsieApi;
   readonly apiKey?: string;
-  /** vpsie.health_interval: how often backend health is read from Envoy and reported. */
-  readonly healthIntervalMs?: number;
+  /** vpsie.health_interval in seconds: how often backend health is read from Envoy and reported. */
+  readonly healthIntervalS?: number;
+  /** envoy.stop_on_exit (default true here): false leaves Envoy serving when the agent stops, as in production. */
+  readonly stopOnExit?: boolean;
 }
 
 export interface RealAgent {
   readonly root: string;
+  /** The config of the agent now running (restart may change it). */
   readonly config: AgentConfig;
   /** The load balancer's listener port (Envoy binds 0.0.0.0; tests connect to 127.0.0.1 only). */
   readonly lbPort: number;
@@ -45,6 +49,8 @@ export interface RealAgent {
   waitApplied(previous?: string | null, timeoutMs?: number): Promise<string>;
   /** Envoy's stdout/stderr, for failure messages. */
   envoyLog(): Promise<string>;
+  /** Stops the agent and starts it again with an agent.yaml written from `options` (same ports, base id, state). */
+  restart(options: RealAgentOptions): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,7 +79,7 @@ export async function envoyPidsOf(baseId: number): Promise<number[]> {
 export function lbSpec(
   port: number,
   protocol: 'http' | 'https' | 'tcp',
-  backends: readonly { id: string; port: number; address?: string; weight?: number }[],
+  backends: readonly { id: string; port: number; address?: string; weight?: number; enabled?: boolean }[],
   patch: Partial<Record<string, unknown>> = {},
 ): Record<string, unknown> {
   return {
@@ -87,6 +93,7 @@ export function lbSpec(
       address: b.address ?? '127.0.0.1',
       port: b.port,
       ...(b.weight === undefined ? {} : { weight: b.weight }),
+      ...(b.enabled === undefined ? {} : { enabled: b.enabled }),
     })),
     ...patch,
   };
@@ -101,7 +108,6 @@ export async function startRealAgent(
   options: RealAgentOptions = {},
 ): Promise<RealAgent> {
   const root = await mkdtemp(join(tmpdir(), 'vpsie-lb-real-'));
-  const base = defaultAgentConfig();
   const [adminPort, agentPort, lbPort] = [await freePort(), await freePort(), await freePort()];
   const certDir = join(root, 'certs');
   await mkdir(certDir, { recursive: true });
@@ -109,44 +115,56 @@ export async function startRealAgent(
   const baseId = nextBaseId++;
   const api = options.api;
   if (api !== undefined) await writeFile(join(root, 'api-key'), `${options.apiKey}\n`, { mode: 0o600 });
-  const config: AgentConfig = {
-    ...base,
-    vpsie: {
-      ...base.vpsie,
+  const wrapper = await envoyWrapper(root);
+  // The agent's config as an operator writes it (agent.yaml), loaded by the agent's own loader.
+  const loadConfig = async (o: RealAgentOptions): Promise<AgentConfig> => {
+    const yaml = [
       ...(api === undefined
-        ? {}
-        : {
-            apiUrl: api.httpUrl,
-            apiKeyFile: join(root, 'api-key'),
-            loadbalancerId: 'lb-real',
-            allowInsecureApi: true,
-          }),
-      pollIntervalMs: 3_600_000,
-      healthIntervalMs: options.healthIntervalMs ?? 500,
-      metricsIntervalMs: 0,
-    },
-    source: api === undefined ? { type: 'file', path: specPath } : { type: 'vpsie' },
-    stateDir: join(root, 'state'),
-    envoy: {
-      ...base.envoy,
-      configPath: join(root, 'envoy', 'dynamic'),
-      binaryPath: await envoyWrapper(root),
-      adminAddress: { host: '127.0.0.1', port: adminPort },
-      pidFile: join(root, 'envoy.pid'),
-      baseId,
-      maxConnections: options.maxConnections ?? base.envoy.maxConnections,
-      drainTimeMs: 1000,
-      parentShutdownTimeMs: 2000,
-      verifyTimeoutMs: 30_000,
-      stopOnExit: true,
-      launcherSocket: join(root, 'no-launcher.sock'),
-    },
-    tls: { certDir },
-    server: { listen: { host: '127.0.0.1', port: agentPort } },
-    logging: { level: 'error', format: 'json' },
-    // Operator-only: the tests' backends are Node servers on loopback.
-    addressPolicy: { denyCidrs: [], allowCidrs: ['127.0.0.0/8'] },
+        ? [`source: {type: file, path: ${specPath}}`, 'vpsie:']
+        : [
+            'source: {type: vpsie}',
+            'vpsie:',
+            `  api_url: ${api.httpUrl}`,
+            `  api_key_file: ${join(root, 'api-key')}`,
+            '  loadbalancer_id: lb-real',
+            '  allow_insecure_api: true',
+          ]),
+      '  poll_interval: 1h',
+      `  health_interval: ${o.healthIntervalS ?? 1}s`,
+      '  metrics_interval: 0s',
+      `state_dir: ${join(root, 'state')}`,
+      'envoy:',
+      `  config_path: ${join(root, 'envoy', 'dynamic')}`,
+      `  binary_path: ${wrapper}`,
+      `  admin_address: 127.0.0.1:${adminPort}`,
+      `  pid_file: ${join(root, 'envoy.pid')}`,
+      `  base_id: ${baseId}`,
+      ...(o.maxConnections === undefined ? [] : [`  max_connections: ${o.maxConnections}`]),
+      '  drain_time: 1s',
+      '  parent_shutdown_time: 2s',
+      '  verify_timeout: 30s',
+      `  stop_on_exit: ${o.stopOnExit ?? true}`,
+      `  launcher_socket: ${join(root, 'no-launcher.sock')}`,
+      `tls: {cert_dir: ${certDir}}`,
+      `server: {listen: 127.0.0.1:${agentPort}}`,
+      'logging: {level: error}',
+      // Operator-only: the tests' backends are Node servers on loopback.
+      'address_policy: {allow_cidrs: [127.0.0.0/8]}',
+      '',
+    ].join('\n');
+    const configFile = join(root, 'agent.yaml');
+    await writeFile(configFile, yaml);
+    const loaded = await loadAgentConfig(configFile);
+    if (!loaded.ok) throw new Error(`agent.yaml: ${loaded.problems.map(formatProblem).join('; ')}`);
+    return loaded.value;
   };
+  let config: AgentConfig;
+  try {
+    config = await loadConfig(options);
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
   let handle: AgentHandle | undefined;
   const writeSpec = async (spec: Record<string, unknown>) => {
     if (api !== undefined) {
@@ -201,15 +219,25 @@ export async function startRealAgent(
   };
   const agent: RealAgent = {
     root,
-    config,
+    get config() {
+      return config;
+    },
     lbPort,
     certDir,
     admin: createAdminClient(config.envoy.adminAddress),
-    handle: started,
+    get handle() {
+      return started;
+    },
     writeSpec,
     status,
     waitApplied,
     envoyLog,
+    async restart(next: RealAgentOptions) {
+      await started.stop();
+      config = await loadConfig(next);
+      started = await startAgent(config, silentLogger, await defaultParts(config, silentLogger));
+      handle = started;
+    },
     async stop() {
       try {
         await started.stop();

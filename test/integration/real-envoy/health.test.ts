@@ -50,8 +50,8 @@ const untilStatus = (agent: RealAgent, want: Record<string, string>, what: strin
 
 describe('real Envoy: active health checks', () => {
   it('http: expected_status and headers are honoured; a failing backend is ejected and taken back; one PUT per change; /status follows', async (t) => {
-    const [b1, b2] = [await httpBackend('alpha'), await httpBackend('beta')];
-    backends.push(b1, b2);
+    const [b1, b2, off] = [await httpBackend('alpha'), await httpBackend('beta'), await httpBackend('off')];
+    backends.push(b1, b2, off);
     // Only 204 counts as healthy: a plain 200 from the health path is a failure.
     b1.healthStatus = 204;
     b2.healthStatus = 204;
@@ -67,6 +67,7 @@ describe('real Envoy: active health checks', () => {
           [
             { id: 'b1', port: b1.port },
             { id: 'b2', port: b2.port },
+            { id: 'b3', port: off.port, enabled: false },
           ],
           {
             health_check: check('http', {
@@ -94,6 +95,11 @@ describe('real Envoy: active health checks', () => {
     const failedAt = Date.now();
     await untilStatus(agent, { b1: 'unhealthy', b2: 'healthy' }, 'b1 unhealthy on /status');
     const ejectMs = Date.now() - failedAt;
+    const lbDown = await waitFor('LB status degraded', 15_000, async () => {
+      const lb = (await agent.status()).lb_status;
+      return lb?.status === 'degraded' ? lb : undefined;
+    });
+    assert.match(lbDown.reason, /1 of 2 backends unhealthy/);
     const hitsWhileDown = b1.hits;
     const down = await tally(agent.lbPort, 20);
     assert.deepEqual(Object.fromEntries(down), { beta: 20 });
@@ -111,6 +117,18 @@ describe('real Envoy: active health checks', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     assert.deepEqual(puts('b1'), ['healthy', 'unhealthy', 'healthy']);
     assert.deepEqual(puts('b2'), ['healthy']);
+    // The LB status, PUT once per change too: active, degraded, active.
+    const lbPuts = api.statusUpdates.map((u) => (u as { status: string }).status);
+    assert.deepEqual(
+      lbPuts.filter((x, i) => x !== lbPuts[i - 1]),
+      lbPuts,
+      `repeated LB status PUTs: ${lbPuts}`,
+    );
+    assert.deepEqual(lbPuts.slice(-3), ['active', 'degraded', 'active']);
+    assert.equal((await agent.status()).lb_status?.status, 'active');
+    // The disabled backend is not in Envoy at all: no requests, no health checks; /status lists it as unknown.
+    assert.deepEqual([off.hits, off.probes.length], [0, 0]);
+    assert.equal((await statusHealth(agent)).b3, 'unknown');
     t.diagnostic(`probes seen: b1 ${b1.probes.length}, b2 ${b2.probes.length}`);
   });
 

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { waitFor } from '../../helpers/cli-process.ts';
 import { type Backend, closeAll, get, httpBackend, tcpBackend, tcpHello } from './backends.ts';
-import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
+import { envoyPidsOf, lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
 const agents: RealAgent[] = [];
 const backends: Backend[] = [];
@@ -85,6 +85,28 @@ describe('real Envoy: connection limits', () => {
     third.socket.destroy();
   });
 
+  it('spec max_connections on http: with one connection open, a request on a second connection fails unanswered', async (t) => {
+    const b = await httpBackend('alpha');
+    backends.push(b);
+    const agent = await startRealAgent((port) =>
+      lbSpec(port, 'http', [{ id: 'b1', port: b.port }], { max_connections: 1 }),
+    );
+    agents.push(agent);
+    const open = await connect(agent.lbPort);
+    const failed = await get(agent.lbPort).then(
+      (r) => `answered ${r.status}`,
+      (err: NodeJS.ErrnoException) => err.code ?? err.message,
+    );
+    t.diagnostic(`second connection's request: ${failed}`);
+    assert.ok(['ECONNRESET', 'socket hang up'].includes(failed), failed);
+    assert.equal(b.hits, 0);
+    open.destroy();
+    const r = await waitFor('a request once the first connection is gone', 20_000, () =>
+      get(agent.lbPort).catch(() => undefined),
+    );
+    assert.deepEqual([r.status, r.body], [200, 'alpha']);
+  });
+
   it('envoy.max_connections: 3 connections in all; the fourth is closed unanswered; the admin API still answers', async (t) => {
     const b = await httpBackend('alpha');
     backends.push(b);
@@ -129,6 +151,60 @@ describe('real Envoy: connection limits', () => {
       get(agent.lbPort).catch(() => undefined),
     );
     assert.deepEqual([r.status, r.body], [200, 'alpha']);
+    for (const s of held) s.destroy();
+  });
+});
+
+describe('real Envoy: a changed envoy.max_connections reaches Envoy by hot restart', () => {
+  it('agent restarted with a new agent.yaml: new epoch and pid, requests served throughout, the new limit holds', async (t) => {
+    const b = await httpBackend('alpha');
+    backends.push(b);
+    // stop_on_exit false, as in production: Envoy keeps serving while the agent restarts.
+    const agent = await startRealAgent((port) => lbSpec(port, 'http', [{ id: 'b1', port: b.port }]), {
+      stopOnExit: false,
+    });
+    agents.push(agent);
+    const before = await agent.status();
+    assert.equal((await agent.admin.serverInfo()).restartEpoch, 0);
+
+    // A client that keeps sending requests (each on a new connection) through the restart.
+    const outcomes = new Map<string, number>();
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        const o = await get(agent.lbPort).then(
+          (r) => `${r.status}`,
+          (err: NodeJS.ErrnoException) => err.code ?? err.message,
+        );
+        outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
+      }
+    })();
+    try {
+      await agent.restart({ stopOnExit: false, maxConnections: 2 });
+      await agent.waitApplied(before.applied_hash);
+      const info = await waitFor('the new epoch to answer the admin API', 30_000, async () => {
+        const i = await agent.admin.serverInfo().catch(() => undefined);
+        return i?.restartEpoch === 1 ? i : undefined;
+      });
+      assert.equal(info.baseId, String(agent.config.envoy.baseId));
+      const after = await agent.status();
+      assert.notEqual(after.envoy.pid, before.envoy.pid);
+      assert.equal(after.envoy.epoch, 1);
+      await waitFor('the old epoch to exit after its drain', 30_000, async () =>
+        (await envoyPidsOf(agent.config.envoy.baseId)).includes(before.envoy.pid ?? -1) ? undefined : true,
+      );
+    } finally {
+      stop = true;
+      await load;
+    }
+    t.diagnostic(`requests during the hot restart: ${JSON.stringify(Object.fromEntries(outcomes))}`);
+    assert.deepEqual([...outcomes.keys()], ['200'], JSON.stringify([...outcomes]));
+
+    // The new bootstrap's global limit: two connections held, the third is closed unanswered.
+    const held = [await connect(agent.lbPort), await connect(agent.lbPort)];
+    const refused = await overLimit(agent.lbPort);
+    assert.deepEqual([refused.connected, refused.bytes], [true, 0]);
+    assert.ok(['ECONNRESET', 'closed'].includes(refused.how), refused.how);
     for (const s of held) s.destroy();
   });
 });

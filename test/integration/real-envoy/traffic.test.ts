@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type IssuedCert, makeCert } from '../../helpers/certs.ts';
+import { freePort, waitFor } from '../../helpers/cli-process.ts';
 import {
   type Backend,
   closeAll,
@@ -13,6 +14,7 @@ import {
   tally,
   tcpBackend,
   tcpHello,
+  tlsConnect,
 } from './backends.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
@@ -35,7 +37,7 @@ const two = async (make: (id: string) => Promise<Backend>) => {
 };
 
 describe('real Envoy: http and tcp', () => {
-  it('http: each request is answered by a backend, 200 with its body; an unknown-backend LB answers 503', async () => {
+  it('http: each request is answered by a backend, 200 with its body; a backend nobody listens on gets a 503 from Envoy', async () => {
     const agent = await start(async (port) => lbSpec(port, 'http', await two(httpBackend)));
     assert.deepEqual(Object.fromEntries(await tally(agent.lbPort, 10)), { alpha: 5, beta: 5 });
     const r = await get(agent.lbPort, { path: '/some/path?q=1' });
@@ -44,10 +46,14 @@ describe('real Envoy: http and tcp', () => {
 
     // A backend port nothing listens on: Envoy answers 503 itself (what a user sees when the backend is down).
     const previous = (await agent.status()).applied_hash;
-    await agent.writeSpec(lbSpec(agent.lbPort, 'http', [{ id: 'gone', port: 1 }]));
+    // (A port just found free, not a "well-known unused" one: other tests' processes listen anywhere, even on 1.)
+    await agent.writeSpec(lbSpec(agent.lbPort, 'http', [{ id: 'gone', port: await freePort() }]));
     await agent.waitApplied(previous);
-    const down = await get(agent.lbPort);
-    assert.equal(down.status, 503);
+    // Committed means Envoy's main thread took the cluster; it reaches the worker asynchronously, so poll briefly.
+    const down = await waitFor('503 from the new cluster', 20_000, async () => {
+      const r = await get(agent.lbPort);
+      return r.status === 503 ? r : undefined;
+    });
     assert.match(down.body, /upstream connect error|no healthy upstream/);
   });
 
@@ -137,5 +143,22 @@ describe('real Envoy: https', () => {
     const h2 = await h2Get(agent.lbPort, withCert);
     assert.equal(h2.alpn, false);
     assert.equal(h2.status, 200);
+  });
+  it('TLS 1.2 only with one cipher suite: a client gets exactly that suite; TLS 1.3 and other suites are refused', async (t) => {
+    const agent = await start(async (port) =>
+      lbSpec(port, 'https', await two(httpBackend), {
+        tls_config: tlsConfig({ max_version: 'TLSv1.2', cipher_suites: ['ECDHE-ECDSA-AES256-GCM-SHA384'] }),
+      }),
+    );
+    const trust = { ca: server.certPem, ALPNProtocols: ['http/1.1'] };
+    const ok = await tlsConnect(agent.lbPort, trust);
+    const cipher = ok.socket.getCipher().name;
+    t.diagnostic(`negotiated ${ok.protocol} ${cipher}`);
+    assert.deepEqual([ok.protocol, cipher], ['TLSv1.2', 'ECDHE-ECDSA-AES256-GCM-SHA384']);
+    ok.socket.destroy();
+    const r = await httpsGet(agent.lbPort, trust);
+    assert.deepEqual([r.status, r.protocol], [200, 'TLSv1.2']);
+    await assert.rejects(tlsConnect(agent.lbPort, { ...trust, ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }));
+    await assert.rejects(tlsConnect(agent.lbPort, { ...trust, minVersion: 'TLSv1.3' }));
   });
 });

@@ -10,7 +10,7 @@ import { renderedFiles } from '../../../src/envoy/build/files.ts';
 import type { RenderedConfig } from '../../../src/envoy/build/render.ts';
 import { prepareGeneration } from '../../../src/pipeline.ts';
 import { specContextFromConfig } from '../../../src/spec/context.ts';
-import { validateSpec } from '../../../src/spec/validate.ts';
+import { validateDocument } from '../../../src/model/read.ts';
 import { writeFileAtomic } from '../../../src/util/atomic.ts';
 import { formatProblem } from '../../../src/util/result.ts';
 import { adminPortFrom, type Running, spawnEnvoy, waitFor } from '../../doubles/envoy/harness.ts';
@@ -93,19 +93,56 @@ export async function withRealTls(
 ): Promise<Record<string, unknown>> {
   const out = structuredClone(body);
   const holder = (isRecord(out.data) ? out.data : out) as Record<string, unknown>;
+  if (Array.isArray(holder.rules)) {
+    // VPSie form: every rule and domain TLS object, and the <cert_dir>/<id>.crt/.key files of the others.
+    const write = async (name: string, pem: string, mode: number) => {
+      await mkdir(certDir, { recursive: true });
+      await writeFile(join(certDir, name), pem, { mode });
+    };
+    for (const rule of holder.rules.filter(isRecord)) {
+      const secure = rule.scheme === 'https' || rule.scheme === 'http2';
+      const domains = Array.isArray(rule.domains) ? rule.domains.filter(isRecord) : [];
+      if (isRecord(rule.tls)) await realTlsObject(rule.tls, certs, certDir, fromDir);
+      else if (secure && domains.length === 0 && typeof rule.ruleId === 'string') {
+        await write(`${rule.ruleId}.crt`, certs.certPem, 0o644);
+        await write(`${rule.ruleId}.key`, certs.keyPem, 0o600);
+      }
+      for (const d of domains) {
+        if (isRecord(d.tls)) await realTlsObject(d.tls, certs, certDir, fromDir);
+        else if (secure && typeof d.domainId === 'string') {
+          await write(`${d.domainId}.crt`, certs.certPem, 0o644);
+          await write(`${d.domainId}.key`, certs.keyPem, 0o600);
+        }
+      }
+    }
+    return out;
+  }
   const tls = holder.tls_config;
   if (!isRecord(tls)) return out;
+  await realTlsObject(tls, certs, certDir, fromDir);
+  return out;
+}
+
+async function realTlsObject(
+  tls: Record<string, unknown>,
+  certs: TestCerts,
+  certDir: string,
+  fromDir: string,
+): Promise<void> {
+  const taken = new Set<string>();
   for (const [item, pemKey] of Object.entries(PEM_OF)) {
     if (typeof tls[`${item}_pem`] === 'string') tls[`${item}_pem`] = certs[pemKey];
     const p = tls[`${item}_path`];
     if (typeof p === 'string') {
-      const target = join(certDir, p.startsWith(`${fromDir}/`) ? p.slice(fromDir.length + 1) : `${item}.pem`);
+      const name = p.startsWith(`${fromDir}/`) ? p.slice(fromDir.length + 1) : `${item}.pem`;
+      // Generated specs may name one file for two items; each item gets its own real content.
+      const target = join(certDir, taken.has(name) ? `${name}.${item}` : name);
+      taken.add(name);
       await mkdir(resolve(target, '..'), { recursive: true });
       await writeFile(target, certs[pemKey], { mode: item === 'private_key' ? 0o600 : 0o644 });
       tls[`${item}_path`] = target;
     }
   }
-  return out;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -131,7 +168,7 @@ export function configUnder(base: AgentConfig, dir: string, adminPort: number): 
  * written): what the agent does before it installs a generation. Throws with the problems if any stage refuses.
  */
 export async function prepareForReal(body: unknown, config: AgentConfig): Promise<RenderedConfig> {
-  const spec = validateSpec(body, specContextFromConfig(config));
+  const spec = validateDocument(body, specContextFromConfig(config));
   if (!spec.ok) throw new Error(`spec refused: ${spec.problems.map(formatProblem).join('; ')}`);
   const prepared = await prepareGeneration(spec.value, config, new Date());
   if (!prepared.ok) {
@@ -160,14 +197,19 @@ export async function renderGolden(
   name: string,
   dir: string,
   certs: TestCerts,
-  options: { adminPort?: number; port?: number } = {},
+  options: { adminPort?: number; port?: number; rulePorts?: readonly number[] } = {},
 ): Promise<GoldenForEnvoy> {
   const config = configUnder(loadConfig(join(GOLDEN_DIR, name)), dir, options.adminPort ?? 9901);
   const original: unknown = JSON.parse(await readFile(join(GOLDEN_DIR, name, 'spec.json'), 'utf8'));
   const body = await withRealTls(original as Record<string, unknown>, certs, config.tls.certDir);
-  if (options.port !== undefined) {
-    const holder = (isRecord(body.data) ? body.data : body) as Record<string, unknown>;
-    holder.port = options.port;
+  const holder = (isRecord(body.data) ? body.data : body) as Record<string, unknown>;
+  if (options.port !== undefined && !Array.isArray(holder.rules)) holder.port = options.port;
+  if (Array.isArray(holder.rules)) {
+    // VPSie form: a free port per rule (the documents say 80, 443, …).
+    holder.rules.filter(isRecord).forEach((rule, i) => {
+      const p = options.rulePorts?.[i];
+      if (p !== undefined) rule.frontPort = p;
+    });
   }
   const rendered = await prepareForReal(body, config);
   return { config, rendered, dir };
@@ -206,6 +248,10 @@ export function onLoopback(rendered: RenderedConfig, deadPort: number): Rendered
     ...rendered,
     listeners: swap(rendered.listeners, false) as RenderedConfig['listeners'],
     clusters: swap(rendered.clusters, true) as RenderedConfig['clusters'],
+    endpoints: rendered.endpoints.map((e) => ({
+      ...e,
+      document: swap(e.document, true) as typeof e.document,
+    })),
   };
 }
 

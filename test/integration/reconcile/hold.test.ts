@@ -70,14 +70,14 @@ describe('rollback and hold (file applier)', () => {
     );
     assert.equal(events.at(-1)?.metadata?.held_from, b.hash);
     // While held, the spec described is the one that serves (8001), not the one that waits (8002).
-    assert.equal(r.spec?.backends[0]?.port, 8001);
+    assert.equal(r.spec?.pools[0]?.backends[0]?.port, 8001);
     assert.equal((await r.reconcile('poll')).result, 'held');
 
     // A restart: a new reconciler on the same state_dir still holds, and still describes what serves.
     r = await make();
     const again = await r.reconcile('start');
     assert.equal(again.result, 'held');
-    assert.equal(r.spec?.backends[0]?.port, 8001);
+    assert.equal(r.spec?.pools[0]?.backends[0]?.port, 8001);
     assert.match(await clusters(), /port_value: 8001/);
 
     // A changed spec ends the hold and is applied.

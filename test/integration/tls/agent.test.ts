@@ -100,7 +100,7 @@ describe('certificate housekeeping in the agent', () => {
     const now = await inlineFiles(certDir);
     assert.equal(now.length, 2, now.join(', '));
     for (const f of now) assert.ok(!filesA.includes(f));
-    const secrets = await readFile(join(config.envoy.configPath, 'secrets.yaml'), 'utf8');
+    const secrets = await readFile(join(config.envoy.configPath, 'secrets', 'lb-lb-test-cert.yaml'), 'utf8');
     for (const f of now) assert.ok(secrets.includes(join(certDir, f)));
     assert.equal(applier.committedHash(), r2.hash);
   });
@@ -122,7 +122,10 @@ describe('certificate housekeeping in the agent', () => {
     // 10 days left: 30 and 14 are crossed at once; one event, for the most urgent.
     assert.equal(event?.metadata?.threshold_days, 14);
     assert.equal(event?.metadata?.name, 'CN=soon.example');
-    assert.match(event?.message ?? '', /^certificate CN=soon\.example expires on .* \(in (9|10) days\)/);
+    assert.match(
+      event?.message ?? '',
+      /^certificate CN=soon\.example for lb-test expires on .* \(in (9|10) days\)/,
+    );
 
     const base = `http://127.0.0.1:${config.server.listen.port}`;
     const status = (await (await fetch(`${base}/status`)).json()) as {

@@ -11,7 +11,7 @@ import { FileApplier } from '../../../src/apply/file-applier.ts';
 import type { AgentConfig } from '../../../src/config/types.ts';
 import { getSchemaChecker } from '../../../src/envoy/schema/index.ts';
 import { prepareGeneration } from '../../../src/pipeline.ts';
-import type { LoadBalancerSpec } from '../../../src/spec/types.ts';
+import type { LoadBalancerModel } from '../../../src/model/types.ts';
 import { AcceptedTlsFiles } from '../../../src/tls/sources.ts';
 import { tempAgentConfig } from '../../helpers/agent-config.ts';
 import { type IssuedCert, makeCert } from '../../helpers/certs.ts';
@@ -29,7 +29,7 @@ async function setup(): Promise<{ config: AgentConfig; certDir: string }> {
   return { config, certDir: config.tls.certDir };
 }
 
-function specOf(config: AgentConfig, tls: Record<string, unknown>): LoadBalancerSpec {
+function specOf(config: AgentConfig, tls: Record<string, unknown>): LoadBalancerModel {
   const parsed = parseWith(config)(JSON.stringify(httpsSpec(tls)));
   if (!parsed.ok) throw new Error(`test spec invalid: ${JSON.stringify(parsed.problems)}`);
   return parsed.spec;
@@ -184,7 +184,10 @@ describe('what Envoy is given', () => {
       assert.match(f.path, new RegExp(`^${certDir}/inline-[0-9a-f]{16}\\.(crt|key|ca)\\.pem$`));
     // One SDS file per secret (certificate, client CA): Envoy's SDS takes exactly one secret per response.
     const sdsFiles = prepared.generation.files.filter((f) => f.role === 'secrets');
-    assert.deepEqual(sdsFiles.map((f) => basename(f.path)).sort(), ['secrets-ca.yaml', 'secrets.yaml']);
+    assert.deepEqual(sdsFiles.map((f) => basename(f.path)).sort(), [
+      'lb-lb-test-ca.yaml',
+      'lb-lb-test-cert.yaml',
+    ]);
     const listeners = prepared.generation.files.find((f) => f.role === 'listeners')?.content ?? '';
     for (const operatorFile of Object.values(tls)) {
       for (const f of prepared.generation.files)

@@ -1,3 +1,4 @@
+import { fileVersion } from '../../../src/apply/envoy-applier.ts';
 // Certificate rotation against the Envoy double, through the real agent wiring (startAgent) and the Envoy
 // applier with the dynamic strategy: on-disk replacement (watched), API change, a broken replacement.
 import assert from 'node:assert/strict';
@@ -35,7 +36,7 @@ after(async () => {
 interface DumpedSecret {
   name: string;
   version_info: string;
-  secret: { tls_certificate?: { certificate_chain?: { filename?: string } } };
+  secret: { tls_certificate?: { certificate_chain?: { inline_bytes?: string } } };
 }
 
 async function activeSecrets(port: number): Promise<DumpedSecret[]> {
@@ -86,7 +87,7 @@ describe('certificate rotation with the Envoy double (dynamic strategy)', () => 
     const config = quietConfig(t.config, await freePort());
     const admin = config.envoy.adminAddress;
     const certDir = config.tls.certDir;
-    const secretsPath = join(config.envoy.configPath, 'secrets.yaml');
+    const secretsPath = join(config.envoy.configPath, 'secrets', 'lb-lb-test-cert.yaml');
     const listenersPath = join(config.envoy.configPath, 'listeners.yaml');
     const certPath = join(certDir, 'site', 'tls.crt');
     const keyPath = join(certDir, 'site', 'tls.key');
@@ -114,8 +115,10 @@ describe('certificate rotation with the Envoy double (dynamic strategy)', () => 
       .resources;
     const certSecretName = 'lb-lb-test-cert';
     const secretOf = async () => (await activeSecrets(admin.port)).find((s) => s.name === certSecretName);
+    // The secret's version is that of its own SDS file.
+    const secretFileVersion = async () => fileVersion(await readFile(secretsPath, 'utf8'));
     const s0 = await secretOf();
-    assert.equal(s0?.version_info, started.hash);
+    assert.equal(s0?.version_info, await secretFileVersion());
     const files0 = await inlineFiles(certDir);
     assert.equal(files0.length, 2);
 
@@ -138,10 +141,17 @@ describe('certificate rotation with the Envoy double (dynamic strategy)', () => 
       assert.equal(report.result, 'applied', report.error);
       await noNewEpoch(what);
       const secret = await secretOf();
-      assert.equal(secret?.version_info, report.hash, `${what}: config_dump shows the new secret version`);
-      const chain = secret?.secret.tls_certificate?.certificate_chain?.filename ?? '';
-      assert.match(chain, new RegExp(`^${certDir}/inline-[0-9a-f]{16}\\.crt\\.pem$`));
-      assert.equal(await readFile(chain, 'utf8'), certPem);
+      assert.equal(
+        secret?.version_info,
+        await secretFileVersion(),
+        `${what}: config_dump shows the new secret version`,
+      );
+      assert.notEqual(secret?.version_info, s0?.version_info, `${what}: a new secret version`);
+      // As real Envoy dumps a loaded SDS secret: the certificate it read, as inline_bytes.
+      const chain = secret?.secret.tls_certificate?.certificate_chain?.inline_bytes ?? '';
+      assert.equal(Buffer.from(chain, 'base64').toString('utf8'), certPem);
+      const secretsFile = await readFile(secretsPath, 'utf8');
+      assert.match(secretsFile, new RegExp(`filename: "${certDir}/inline-[0-9a-f]{16}\\.crt\\.pem"`));
       const files = await inlineFiles(certDir);
       assert.equal(files.length, 2, `${what}: only the committed copies remain (${files.join(', ')})`);
       for (const f of files)

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultAgentConfig } from '../../../src/config/defaults.ts';
-import { renderEnvoyConfig } from '../../../src/envoy/build/render.ts';
+import { renderFlat } from './fixtures.ts';
 import { canonicalJson } from '../../../src/envoy/build/hash.ts';
 import { spec } from './fixtures.ts';
 
@@ -19,7 +19,7 @@ const config = {
 
 for (const packaging of ['bootstrap', 'staticBootstrap'] as const) {
   test(`${packaging}: global connection limit and heap monitor from agent.yaml, admin where configured`, () => {
-    const b = renderEnvoyConfig(spec(), config)[packaging];
+    const b = renderFlat(spec(), config)[packaging];
     const monitors = b.overload_manager?.resource_monitors ?? [];
     const global = monitors.find(
       (m) => m.name === 'envoy.resource_monitors.global_downstream_max_connections',

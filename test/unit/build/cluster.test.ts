@@ -1,26 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultAgentConfig } from '../../../src/config/defaults.ts';
-import { buildCluster, LB_POLICY } from '../../../src/envoy/build/cluster.ts';
+import { LB_POLICY } from '../../../src/envoy/build/cluster.ts';
 import type { Cluster, LbEndpoint } from '../../../src/envoy/types/index.ts';
 import type { Algorithm } from '../../../src/spec/types.ts';
-import { backend, spec } from './fixtures.ts';
+import { backend, flatCluster, spec } from './fixtures.ts';
 
 const config = defaultAgentConfig();
-const endpoints = (c: Cluster): readonly LbEndpoint[] => c.load_assignment.endpoints[0]?.lb_endpoints ?? [];
+const endpoints = (c: Cluster): readonly LbEndpoint[] => c.load_assignment?.endpoints[0]?.lb_endpoints ?? [];
 const addresses = (c: Cluster): string[] =>
   endpoints(c).map(
     (e) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}`,
   );
 
 test('a cluster of IP literals (v4 and v6) is STATIC and does no DNS', () => {
-  const c = buildCluster(spec({ backends: [backend('a', '10.0.0.1'), backend('b', '2001:db8::1')] }), config);
+  const c = flatCluster(spec({ backends: [backend('a', '10.0.0.1'), backend('b', '2001:db8::1')] }), config);
   assert.equal(c.type, 'STATIC');
   assert.equal(c.dns_lookup_family, undefined);
 });
 
 test('one hostname makes the cluster STRICT_DNS, preferring IPv4', () => {
-  const c = buildCluster(
+  const c = flatCluster(
     spec({ backends: [backend('a', '10.0.0.1'), backend('b', 'app.example.com')] }),
     config,
   );
@@ -30,7 +30,7 @@ test('one hostname makes the cluster STRICT_DNS, preferring IPv4', () => {
 });
 
 test('a disabled hostname backend neither gets an endpoint nor forces DNS', () => {
-  const c = buildCluster(
+  const c = flatCluster(
     spec({ backends: [backend('a', '10.0.0.1'), backend('b', 'app.example.com', { enabled: false })] }),
     config,
   );
@@ -39,17 +39,17 @@ test('a disabled hostname backend neither gets an endpoint nor forces DNS', () =
 });
 
 test('disabled backends are absent; all disabled leaves an empty, valid endpoint list', () => {
-  const some = buildCluster(
+  const some = flatCluster(
     spec({ backends: [backend('a', '10.0.0.1', { enabled: false }), backend('b', '10.0.0.2')] }),
     config,
   );
   assert.deepEqual(addresses(some), ['10.0.0.2:8080']);
-  const none = buildCluster(spec({ backends: [backend('a', '10.0.0.1', { enabled: false })] }), config);
+  const none = flatCluster(spec({ backends: [backend('a', '10.0.0.1', { enabled: false })] }), config);
   assert.deepEqual(none.load_assignment, { cluster_name: 'lb-lb1', endpoints: [] });
 });
 
 test('each endpoint carries its backend weight', () => {
-  const c = buildCluster(
+  const c = flatCluster(
     spec({ backends: [backend('a', '10.0.0.1', { weight: 1000 }), backend('b', '10.0.0.2', { weight: 7 })] }),
     config,
   );
@@ -61,8 +61,8 @@ test('each endpoint carries its backend weight', () => {
 
 test('endpoint order does not depend on the order of backends in the spec', () => {
   const list = [backend('a', '10.0.0.9'), backend('b', '10.0.0.1', { port: 9000 }), backend('c', '10.0.0.1')];
-  const forward = buildCluster(spec({ backends: list }), config);
-  const reversed = buildCluster(spec({ backends: [...list].reverse() }), config);
+  const forward = flatCluster(spec({ backends: list }), config);
+  const reversed = flatCluster(spec({ backends: [...list].reverse() }), config);
   assert.deepEqual(forward, reversed);
   assert.deepEqual(addresses(forward), ['10.0.0.1:8080', '10.0.0.1:9000', '10.0.0.9:8080']);
 });
@@ -75,13 +75,13 @@ test('every algorithm maps to its lb_policy', () => {
     ring_hash: 'RING_HASH',
   };
   for (const algorithm of Object.keys(expected) as Algorithm[]) {
-    assert.equal(buildCluster(spec({ algorithm }), config).lb_policy, expected[algorithm]);
+    assert.equal(flatCluster(spec({ algorithm }), config).lb_policy, expected[algorithm]);
     assert.equal(LB_POLICY[algorithm], expected[algorithm]);
   }
 });
 
 test('connect timeout, buffer limit and circuit breakers follow the spec and the agent config', () => {
-  const c = buildCluster(spec({ timeouts: { connectSeconds: 12 } }), {
+  const c = flatCluster(spec({ timeouts: { connectSeconds: 12 } }), {
     ...config,
     envoy: { ...config.envoy, maxConnections: 1234 },
   });
@@ -112,7 +112,7 @@ const httpsCheck = {
 } as const;
 
 test('an https check on an http LB makes the whole cluster speak TLS to the backends', () => {
-  const c = buildCluster(spec({ healthCheck: httpsCheck }), config);
+  const c = flatCluster(spec({ healthCheck: httpsCheck }), config);
   assert.equal(
     c.transport_socket?.typed_config['@type'],
     'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
@@ -122,7 +122,7 @@ test('an https check on an http LB makes the whole cluster speak TLS to the back
 });
 
 test('an https check on a tcp LB uses TLS for health checks only, leaving passthrough traffic untouched', () => {
-  const c = buildCluster(spec({ protocol: 'tcp', healthCheck: httpsCheck }), config);
+  const c = flatCluster(spec({ protocol: 'tcp', healthCheck: httpsCheck }), config);
   assert.equal(c.transport_socket, undefined);
   const match = c.transport_socket_matches?.[0];
   assert.ok(match !== undefined);
@@ -132,12 +132,12 @@ test('an https check on a tcp LB uses TLS for health checks only, leaving passth
 
 test('http and tcp checks use no TLS at all', () => {
   for (const type of ['http', 'tcp'] as const) {
-    const c = buildCluster(spec({ healthCheck: { ...httpsCheck, type } }), config);
+    const c = flatCluster(spec({ healthCheck: { ...httpsCheck, type } }), config);
     assert.equal(c.transport_socket, undefined, type);
     assert.equal(c.transport_socket_matches, undefined, type);
   }
 });
 
 test('without a health check the cluster has none', () => {
-  assert.equal(buildCluster(spec(), config).health_checks, undefined);
+  assert.equal(flatCluster(spec(), config).health_checks, undefined);
 });

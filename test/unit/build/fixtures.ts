@@ -33,3 +33,39 @@ export function tls(overrides: Partial<TlsConfig> = {}): TlsConfig {
     ...overrides,
   };
 }
+
+import type { AgentConfig } from '../../../src/config/types.ts';
+import { buildCluster } from '../../../src/envoy/build/cluster.ts';
+import { buildListeners } from '../../../src/envoy/build/listener.ts';
+import { renderEnvoyConfig } from '../../../src/envoy/build/render.ts';
+import { buildRouteConfiguration } from '../../../src/envoy/build/route.ts';
+import type { TlsSecretRefs } from '../../../src/envoy/build/tls.ts';
+import type { Cluster, Listener } from '../../../src/envoy/types/index.ts';
+import { fromFlat } from '../../../src/model/flat.ts';
+
+/** The flat document's one cluster, static packaging (endpoints inline). */
+export function flatCluster(s: LoadBalancerSpec, config: AgentConfig): Cluster {
+  const pool = fromFlat(s).pools[0];
+  if (pool === undefined) throw new Error('no pool');
+  return buildCluster(pool, config);
+}
+
+/** The flat document's listeners with routes inline; `refs` stand for the certificate and CA secrets. */
+export function flatListeners(s: LoadBalancerSpec, config: AgentConfig, refs?: TlsSecretRefs): Listener[] {
+  const model = fromFlat(s);
+  const l = model.listeners[0];
+  if (l === undefined) throw new Error('no listener');
+  const certificates = new Map(model.certificates.map((c) => [c.secretName, c]));
+  const secretRef = (name: string) => {
+    const ref = name.endsWith('-ca') ? refs?.ca : refs?.certificate;
+    return ref ?? { name };
+  };
+  const routes =
+    l.kind === 'tcp'
+      ? { rds: { resource_api_version: 'V3' as const, path_config_source: { path: '/unused' } } }
+      : { inline: buildRouteConfiguration(l) };
+  return buildListeners(l, config, { routes, secretRef, certificates });
+}
+
+export const renderFlat = (s: LoadBalancerSpec, config: AgentConfig) =>
+  renderEnvoyConfig(fromFlat(s), config);

@@ -1,23 +1,28 @@
 // Loads the golden cases of test/golden/<case>/: spec.json in (+ optional agent.yaml), rendered documents out.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AgentConfig, defaultAgentConfig, parseAgentConfig } from '../../../src/config/index.ts';
 import { type RenderedConfig, renderEnvoyConfig, toYaml } from '../../../src/envoy/build/render.ts';
 import { specContextFromConfig } from '../../../src/spec/context.ts';
-import type { LoadBalancerSpec } from '../../../src/spec/types.ts';
-import { validateSpec } from '../../../src/spec/validate.ts';
+import { validateDocument } from '../../../src/model/read.ts';
+import type { LoadBalancerModel } from '../../../src/model/types.ts';
 import { formatProblem } from '../../../src/util/result.ts';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../../golden/', import.meta.url));
 
-/** The documents each case pins, by file name; `secrets*.yaml` exist only when the case renders those secrets. */
+/**
+ * The documents each case pins, one file per resource type; `secrets.yaml` exists only when the case renders
+ * secrets. Secrets, route configurations and endpoints are one Envoy file each: their golden file holds them all, each
+ * headed by the file name Envoy reads it from.
+ */
 export const OUTPUTS = [
   'bootstrap.yaml',
   'listeners.yaml',
+  'routes.yaml',
   'clusters.yaml',
+  'endpoints.yaml',
   'secrets.yaml',
-  'secrets-ca.yaml',
   'static.yaml',
 ] as const;
 export type OutputName = (typeof OUTPUTS)[number];
@@ -40,9 +45,9 @@ export function loadConfig(caseDir: string): AgentConfig {
 /** Certificate paths in the cases do not exist on disk: resolving is just normalising. */
 const resolvePath = (p: string): string => posix.normalize(p);
 
-export function loadSpec(caseDir: string, config: AgentConfig): LoadBalancerSpec {
+export function loadSpec(caseDir: string, config: AgentConfig): LoadBalancerModel {
   const body: unknown = JSON.parse(readFileSync(join(caseDir, 'spec.json'), 'utf8'));
-  const result = validateSpec(body, specContextFromConfig(config, resolvePath));
+  const result = validateDocument(body, specContextFromConfig(config, resolvePath));
   if (!result.ok) throw new Error(`${caseDir}/spec.json: ${result.problems.map(formatProblem).join('; ')}`);
   return result.value;
 }
@@ -57,7 +62,10 @@ export function renderCase(name: string): { rendered: RenderedConfig; documents:
     ['clusters.yaml', toYaml(rendered.clusters)],
     ['static.yaml', toYaml(rendered.staticBootstrap)],
   ]);
-  if (rendered.secrets !== undefined) documents.set('secrets.yaml', toYaml(rendered.secrets));
-  if (rendered.caSecrets !== undefined) documents.set('secrets-ca.yaml', toYaml(rendered.caSecrets));
+  const perFile = (files: readonly { path: string; document: object }[]) =>
+    files.map((f) => `# ${basename(f.path)}\n${toYaml(f.document)}`).join('---\n');
+  if (rendered.secrets.length > 0) documents.set('secrets.yaml', perFile(rendered.secrets));
+  if (rendered.routes.length > 0) documents.set('routes.yaml', perFile(rendered.routes));
+  if (rendered.endpoints.length > 0) documents.set('endpoints.yaml', perFile(rendered.endpoints));
   return { rendered, documents };
 }

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { buildHealthCheck, statusRanges } from '../../../src/envoy/build/healthCheck.ts';
+import { buildHealthCheck as buildModelCheck, statusRanges } from '../../../src/envoy/build/healthCheck.ts';
+import { flatHealthCheck } from '../../../src/model/flat.ts';
+
+/** The flat form's check, through the model. */
+const buildHealthCheck = (hc: HealthCheck) => buildModelCheck(flatHealthCheck(hc));
 import type { HealthCheck } from '../../../src/spec/types.ts';
 
 test('consecutive statuses merge into half-open ranges', () => {
@@ -90,7 +94,7 @@ test('a check without headers adds none', () => {
 });
 
 test('a tcp check only connects', () => {
-  const check = buildHealthCheck({ ...http, type: 'tcp', path: undefined, headers: [] });
+  const check = buildHealthCheck({ ...http, type: 'tcp', headers: [] });
   assert.ok('tcp_health_check' in check);
   assert.deepEqual(check.tcp_health_check, {});
   assert.ok(!('http_health_check' in check));

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultAgentConfig } from '../../../src/config/defaults.ts';
-import { buildListeners } from '../../../src/envoy/build/listener.ts';
 import type {
   FilterChain,
   HttpConnectionManager,
   Listener,
+  Route,
   TcpProxy,
 } from '../../../src/envoy/types/index.ts';
-import { spec, tls } from './fixtures.ts';
+import { flatListeners, spec, tls } from './fixtures.ts';
+
+/** The route action of the first virtual host's first route. */
+function firstRoute(m: { route_config?: { virtual_hosts: readonly { routes: readonly Route[] }[] } }) {
+  const r = m.route_config?.virtual_hosts[0]?.routes[0];
+  return r !== undefined && 'route' in r ? r.route : undefined;
+}
 
 const config = defaultAgentConfig();
 const only = (listeners: Listener[]): FilterChain => {
@@ -30,12 +36,12 @@ const tcpProxy = (chain: FilterChain): TcpProxy => {
 };
 
 test('one IPv4 listener by default; with ipv6 a second one on [::] with its own stable name', () => {
-  const v4 = buildListeners(spec({ port: 8080 }), config);
+  const v4 = flatListeners(spec({ port: 8080 }), config);
   assert.deepEqual(
     v4.map((l) => [l.name, l.address.socket_address.address, l.address.socket_address.port_value]),
     [['lb-lb1-v4', '0.0.0.0', 8080]],
   );
-  const both = buildListeners(spec({ port: 8080 }), { ...config, envoy: { ...config.envoy, ipv6: true } });
+  const both = flatListeners(spec({ port: 8080 }), { ...config, envoy: { ...config.envoy, ipv6: true } });
   assert.deepEqual(
     both.map((l) => [l.name, l.address.socket_address.address, l.address.socket_address.port_value]),
     [
@@ -48,11 +54,11 @@ test('one IPv4 listener by default; with ipv6 a second one on [::] with its own 
 });
 
 test('http routes every request to the cluster, router filter last, edge hardening on', () => {
-  const m = hcm(only(buildListeners(spec(), config)));
-  const route = m.route_config.virtual_hosts[0]?.routes[0];
+  const m = hcm(only(flatListeners(spec(), config)));
+  const route = m.route_config?.virtual_hosts[0]?.routes[0];
   assert.deepEqual(route?.match, { prefix: '/' });
-  assert.equal(route?.route.cluster, 'lb-lb1');
-  assert.deepEqual(m.route_config.virtual_hosts[0]?.domains, ['*']);
+  assert.equal(firstRoute(m)?.cluster, 'lb-lb1');
+  assert.deepEqual(m.route_config?.virtual_hosts[0]?.domains, ['*']);
   assert.equal(m.http_filters[m.http_filters.length - 1]?.name, 'envoy.filters.http.router');
   assert.equal(m.use_remote_address, true);
   assert.equal(m.normalize_path, true);
@@ -69,25 +75,24 @@ test('http routes every request to the cluster, router filter last, edge hardeni
 });
 
 test('tcp proxies to the cluster', () => {
-  const p = tcpProxy(only(buildListeners(spec({ protocol: 'tcp' }), config)));
+  const p = tcpProxy(only(flatListeners(spec({ protocol: 'tcp' }), config)));
   assert.equal(p.cluster, 'lb-lb1');
   assert.equal(p.hash_policy, undefined);
 });
 
 test('ring_hash gets a source-ip hash policy on the route (http) and the TCP proxy (tcp); others get none', () => {
-  const route = (s: ReturnType<typeof spec>) =>
-    hcm(only(buildListeners(s, config))).route_config.virtual_hosts[0]?.routes[0]?.route;
+  const route = (s: ReturnType<typeof spec>) => firstRoute(hcm(only(flatListeners(s, config))));
   assert.deepEqual(route(spec({ algorithm: 'ring_hash' }))?.hash_policy, [
     { connection_properties: { source_ip: true } },
   ]);
   assert.deepEqual(
-    tcpProxy(only(buildListeners(spec({ protocol: 'tcp', algorithm: 'ring_hash' }), config))).hash_policy,
+    tcpProxy(only(flatListeners(spec({ protocol: 'tcp', algorithm: 'ring_hash' }), config))).hash_policy,
     [{ source_ip: {} }],
   );
   for (const algorithm of ['round_robin', 'least_request', 'random'] as const) {
     assert.equal(route(spec({ algorithm }))?.hash_policy, undefined, algorithm);
     assert.equal(
-      tcpProxy(only(buildListeners(spec({ protocol: 'tcp', algorithm }), config))).hash_policy,
+      tcpProxy(only(flatListeners(spec({ protocol: 'tcp', algorithm }), config))).hash_policy,
       undefined,
     );
   }
@@ -96,30 +101,28 @@ test('ring_hash gets a source-ip hash policy on the route (http) and the TCP pro
 test('timeouts: given values, 0 disables, undefined keeps the hardened defaults', () => {
   const given = hcm(
     only(
-      buildListeners(spec({ timeouts: { connectSeconds: 5, idleSeconds: 120, requestSeconds: 30 } }), config),
+      flatListeners(spec({ timeouts: { connectSeconds: 5, idleSeconds: 120, requestSeconds: 30 } }), config),
     ),
   );
   assert.equal(given.common_http_protocol_options?.idle_timeout, '120s');
   assert.equal(given.request_timeout, '30s');
-  assert.equal(given.route_config.virtual_hosts[0]?.routes[0]?.route.timeout, '30s');
+  assert.equal(firstRoute(given)?.timeout, '30s');
 
   const zero = hcm(
-    only(
-      buildListeners(spec({ timeouts: { connectSeconds: 5, idleSeconds: 0, requestSeconds: 0 } }), config),
-    ),
+    only(flatListeners(spec({ timeouts: { connectSeconds: 5, idleSeconds: 0, requestSeconds: 0 } }), config)),
   );
   assert.equal(zero.common_http_protocol_options?.idle_timeout, '0s');
   assert.equal(zero.request_timeout, '0s');
-  assert.equal(zero.route_config.virtual_hosts[0]?.routes[0]?.route.timeout, '0s');
+  assert.equal(firstRoute(zero)?.timeout, '0s');
 
-  const unset = hcm(only(buildListeners(spec(), config)));
+  const unset = hcm(only(flatListeners(spec(), config)));
   assert.equal(unset.common_http_protocol_options?.idle_timeout, '3600s');
   assert.equal(unset.request_timeout, '300s');
-  assert.equal(unset.route_config.virtual_hosts[0]?.routes[0]?.route.timeout, '300s');
+  assert.equal(firstRoute(unset)?.timeout, '300s');
 
   const tcp = (idleSeconds?: number) =>
     tcpProxy(
-      only(buildListeners(spec({ protocol: 'tcp', timeouts: { connectSeconds: 5, idleSeconds } }), config)),
+      only(flatListeners(spec({ protocol: 'tcp', timeouts: { connectSeconds: 5, idleSeconds } }), config)),
     );
   assert.equal(tcp(0).idle_timeout, '0s');
   assert.equal(tcp(45).idle_timeout, '45s');
@@ -128,7 +131,7 @@ test('timeouts: given values, 0 disables, undefined keeps the hardened defaults'
 
 test('max_connections puts a connection limit before the terminal filter; none without it', () => {
   for (const protocol of ['http', 'tcp'] as const) {
-    const limited = only(buildListeners(spec({ protocol, maxConnections: 250 }), config));
+    const limited = only(flatListeners(spec({ protocol, maxConnections: 250 }), config));
     assert.equal(limited.filters.length, 2);
     const first = limited.filters[0];
     assert.ok(first?.name === 'envoy.filters.network.connection_limit');
@@ -136,7 +139,7 @@ test('max_connections puts a connection limit before the terminal filter; none w
     assert.ok(first.typed_config.stat_prefix.length > 0);
     assert.notEqual(terminal(limited)?.name, 'envoy.filters.network.connection_limit');
 
-    const open = only(buildListeners(spec({ protocol }), config));
+    const open = only(flatListeners(spec({ protocol }), config));
     assert.equal(open.filters.length, 1);
   }
 });
@@ -145,7 +148,7 @@ const sds = { certificate: { name: 'lb-lb1-cert' }, ca: { name: 'lb-lb1-ca' } };
 
 test('https: TLS context with versions, ciphers, ALPN and the certificate by SDS reference', () => {
   const chain = only(
-    buildListeners(
+    flatListeners(
       spec({ protocol: 'https', tls: tls({ cipherSuites: ['ECDHE-RSA-AES128-GCM-SHA256'] }) }),
       config,
       {
@@ -173,7 +176,7 @@ test('https: TLS context with versions, ciphers, ALPN and the certificate by SDS
 
 test('https TLS 1.3 only: no cipher list (it would not apply); max version given is kept', () => {
   const chain = only(
-    buildListeners(
+    flatListeners(
       spec({ protocol: 'https', tls: tls({ minVersion: 'TLSv1.3', alpn: ['h2'] }) }),
       config,
       sds,
@@ -186,7 +189,7 @@ test('https TLS 1.3 only: no cipher list (it would not apply); max version given
   });
   assert.deepEqual(ctx?.alpn_protocols, ['h2']);
   const capped = only(
-    buildListeners(spec({ protocol: 'https', tls: tls({ maxVersion: 'TLSv1.2' }) }), config, sds),
+    flatListeners(spec({ protocol: 'https', tls: tls({ maxVersion: 'TLSv1.2' }) }), config, sds),
   );
   assert.equal(
     capped.transport_socket?.typed_config.common_tls_context.tls_params?.tls_maximum_protocol_version,
@@ -195,7 +198,8 @@ test('https TLS 1.3 only: no cipher list (it would not apply); max version given
 });
 
 test('mTLS: with a CA reference client certificates are required and verified; without, not', () => {
-  const mtls = only(buildListeners(spec({ protocol: 'https', tls: tls() }), config, sds));
+  const ca = { kind: 'path', path: '/etc/vpsie-lb/certs/site/ca.crt' } as const;
+  const mtls = only(flatListeners(spec({ protocol: 'https', tls: tls({ ca }) }), config, sds));
   assert.equal(mtls.transport_socket?.typed_config.require_client_certificate, true);
   assert.deepEqual(
     mtls.transport_socket?.typed_config.common_tls_context.validation_context_sds_secret_config,
@@ -203,9 +207,7 @@ test('mTLS: with a CA reference client certificates are required and verified; w
       name: 'lb-lb1-ca',
     },
   );
-  const plain = only(
-    buildListeners(spec({ protocol: 'https', tls: tls() }), config, { certificate: sds.certificate }),
-  );
+  const plain = only(flatListeners(spec({ protocol: 'https', tls: tls() }), config, sds));
   assert.equal(plain.transport_socket?.typed_config.require_client_certificate, undefined);
   assert.equal(
     plain.transport_socket?.typed_config.common_tls_context.validation_context_sds_secret_config,
@@ -216,7 +218,7 @@ test('mTLS: with a CA reference client certificates are required and verified; w
 test('http and tcp listeners have no TLS even when the spec carries a tls_config', () => {
   for (const protocol of ['http', 'tcp'] as const) {
     assert.equal(
-      only(buildListeners(spec({ protocol, tls: tls() }), config, sds)).transport_socket,
+      only(flatListeners(spec({ protocol, tls: tls() }), config, sds)).transport_socket,
       undefined,
     );
   }

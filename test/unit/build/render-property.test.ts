@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { defaultAgentConfig } from '../../../src/config/defaults.ts';
-import { renderEnvoyConfig } from '../../../src/envoy/build/render.ts';
+import { renderFlat } from './fixtures.ts';
 import { schemaProblems } from '../../../src/pipeline.ts';
 import { validateSpec } from '../../../src/spec/validate.ts';
 import { validDocArb } from '../spec/arbitraries.ts';
@@ -24,9 +24,9 @@ describe('property: render ∘ validate never yields a config the schema check r
             result.ok,
             `generator produced an invalid document: ${JSON.stringify(!result.ok && result.problems)}`,
           );
-          const rendered = renderEnvoyConfig(result.value, config);
+          const rendered = renderFlat(result.value, config);
           assert.deepEqual(schemaProblems(rendered), []);
-          assert.equal(renderEnvoyConfig(result.value, config).hash, rendered.hash);
+          assert.equal(renderFlat(result.value, config).hash, rendered.hash);
         }),
         { numRuns: 150 },
       );

@@ -4,32 +4,46 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { defaultAgentConfig } from '../../../src/config/defaults.ts';
 import { renderedFiles } from '../../../src/envoy/build/files.ts';
-import {
-  canonicalJson,
-  configHash,
-  inlineCertPath,
-  renderEnvoyConfig,
-  toYaml,
-} from '../../../src/envoy/build/render.ts';
+import { canonicalJson, configHash, inlineCertPath, toYaml } from '../../../src/envoy/build/render.ts';
 import { specContextFromConfig } from '../../../src/spec/context.ts';
 import type { LoadBalancerSpec } from '../../../src/spec/types.ts';
 import { validateSpec } from '../../../src/spec/validate.ts';
-import { backend, CERT_PEM, KEY_PEM, spec, tls } from './fixtures.ts';
+import { backend, CERT_PEM, KEY_PEM, renderFlat, spec, tls } from './fixtures.ts';
 
 const config = defaultAgentConfig();
 
 /** Everything Envoy will read, as text. */
 const envoyText = (s: LoadBalancerSpec): string => {
-  const r = renderEnvoyConfig(s, config);
+  const r = renderFlat(s, config);
   return [r.bootstrap, r.listeners, r.clusters, r.secrets ?? {}, r.staticBootstrap].map(toYaml).join('\n');
 };
 
-test('the hash is 64 hex digits and is every DiscoveryResponse version_info', () => {
-  const r = renderEnvoyConfig(spec({ protocol: 'https', tls: tls() }), config);
+test('the hash is 64 hex digits; each file version_info is the digest of its own resources', () => {
+  const r = renderFlat(spec({ protocol: 'https', tls: tls() }), config);
   assert.match(r.hash, /^[0-9a-f]{64}$/);
-  assert.equal(r.listeners.version_info, r.hash);
-  assert.equal(r.clusters.version_info, r.hash);
-  assert.equal(r.secrets?.version_info, r.hash);
+  const docs = [
+    r.listeners,
+    r.clusters,
+    ...r.secrets.map((x) => x.document),
+    ...r.routes.map((x) => x.document),
+    ...r.endpoints.map((x) => x.document),
+  ];
+  for (const d of docs) assert.match(d?.version_info ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(
+    new Set(docs.map((d) => d?.version_info)).size,
+    docs.length,
+    'different resources, different versions',
+  );
+  // A change to the backends changes the endpoints version only.
+  const other = renderFlat(
+    spec({ protocol: 'https', tls: tls(), backends: [backend('a', '10.0.0.9')] }),
+    config,
+  );
+  assert.equal(other.listeners.version_info, r.listeners.version_info);
+  assert.equal(other.clusters.version_info, r.clusters.version_info);
+  assert.equal(other.routes[0]?.document.version_info, r.routes[0]?.document.version_info);
+  assert.notEqual(other.endpoints[0]?.document.version_info, r.endpoints[0]?.document.version_info);
+  assert.notEqual(other.hash, r.hash);
 });
 
 test('informational fields (created/updated, backend status) change neither the hash nor the output', () => {
@@ -39,21 +53,21 @@ test('informational fields (created/updated, backend status) change neither the 
     updatedAt: '2024-06-01T12:00:00Z',
     backends: base.backends.map((b, i) => ({ ...b, status: i === 0 ? 'down' : 'up' })),
   });
-  assert.equal(renderEnvoyConfig(noisy, config).hash, renderEnvoyConfig(base, config).hash);
+  assert.equal(renderFlat(noisy, config).hash, renderFlat(base, config).hash);
   assert.equal(envoyText(noisy), envoyText(base));
 });
 
 test('a changed weight, port, algorithm or agent limit changes the hash', () => {
-  const base = renderEnvoyConfig(spec(), config).hash;
+  const base = renderFlat(spec(), config).hash;
   const variants: LoadBalancerSpec[] = [
     spec({ backends: [backend('a', '10.0.0.1', { weight: 2 }), backend('b', '10.0.0.2')] }),
     spec({ port: 81 }),
     spec({ algorithm: 'least_request' }),
     spec({ maxConnections: 10 }),
   ];
-  const hashes = new Set([base, ...variants.map((s) => renderEnvoyConfig(s, config).hash)]);
+  const hashes = new Set([base, ...variants.map((s) => renderFlat(s, config).hash)]);
   assert.equal(hashes.size, variants.length + 1);
-  const otherLimit = renderEnvoyConfig(spec(), { ...config, envoy: { ...config.envoy, maxConnections: 10 } });
+  const otherLimit = renderFlat(spec(), { ...config, envoy: { ...config.envoy, maxConnections: 10 } });
   assert.notEqual(otherLimit.hash, base);
 });
 
@@ -98,7 +112,7 @@ test('key order of the input document (health-check headers included) does not c
   const a = validateSpec(body, ctx);
   const b = validateSpec(reverseKeys(body), ctx);
   assert.ok(a.ok && b.ok);
-  assert.equal(renderEnvoyConfig(a.value, config).hash, renderEnvoyConfig(b.value, config).hash);
+  assert.equal(renderFlat(a.value, config).hash, renderFlat(b.value, config).hash);
 });
 
 test('canonical JSON sorts keys at every level and keeps array order', () => {
@@ -110,7 +124,7 @@ test('canonical JSON sorts keys at every level and keeps array order', () => {
 });
 
 test('configHash depends on content, not on key order', () => {
-  const r = renderEnvoyConfig(spec(), config);
+  const r = renderFlat(spec(), config);
   const content = {
     bootstrap: r.bootstrap,
     listeners: r.listeners.resources,
@@ -118,13 +132,12 @@ test('configHash depends on content, not on key order', () => {
     secrets: [],
     staticBootstrap: r.staticBootstrap,
   };
-  assert.equal(configHash(content), r.hash);
   const shuffled = reverseKeys(content) as typeof content;
-  assert.equal(configHash(shuffled), r.hash);
+  assert.equal(configHash(shuffled), configHash(content));
 });
 
 test('runtime layout: bootstrap reads LDS/CDS from files in the watched config directory', () => {
-  const r = renderEnvoyConfig(spec(), {
+  const r = renderFlat(spec(), {
     ...config,
     envoy: { ...config.envoy, configPath: '/run/envoy/xds' },
   });
@@ -145,16 +158,35 @@ test('runtime layout: bootstrap reads LDS/CDS from files in the watched config d
     },
   });
   assert.equal(r.paths.bootstrap, '/run/envoy/bootstrap.yaml');
-  assert.equal(r.secrets, undefined);
+  assert.deepEqual(r.secrets, []);
   assert.ok(!('static_resources' in r.bootstrap));
   assert.deepEqual(r.bootstrap.node, { id: 'vpsie-lb-lb1', cluster: 'vpsie-lb' });
 });
 
-test('both packagings carry the same listeners and clusters; only the runtime one wraps them with @type', () => {
-  const r = renderEnvoyConfig(spec(), config);
+test('both packagings carry the same resources: static inlines the routes and endpoints the runtime files carry', () => {
+  const r = renderFlat(spec(), config);
   const strip = <T extends { '@type': string }>({ '@type': _, ...rest }: T) => rest;
-  assert.deepEqual(r.listeners.resources.map(strip), r.staticBootstrap.static_resources.listeners);
-  assert.deepEqual(r.clusters.resources.map(strip), r.staticBootstrap.static_resources.clusters);
+  const hcm = (l: { filter_chains: readonly { filters: readonly unknown[] }[] }) =>
+    (
+      (l.filter_chains[0]?.filters ?? []).at(-1) as {
+        typed_config: { route_config?: unknown; rds?: unknown };
+      }
+    ).typed_config;
+  const staticListener = r.staticBootstrap.static_resources.listeners[0];
+  const runtimeListener = r.listeners.resources[0];
+  assert.ok(staticListener !== undefined && runtimeListener !== undefined);
+  assert.deepEqual(
+    hcm(staticListener).route_config,
+    strip(r.routes[0]?.document.resources[0] ?? { '@type': '' }),
+  );
+  assert.ok(hcm(runtimeListener).rds !== undefined && hcm(runtimeListener).route_config === undefined);
+  const staticCluster = r.staticBootstrap.static_resources.clusters[0];
+  assert.equal(staticCluster?.type, 'STATIC');
+  assert.equal(r.clusters.resources[0]?.type, 'EDS');
+  assert.deepEqual(
+    staticCluster?.load_assignment,
+    strip(r.endpoints[0]?.document.resources[0] ?? { '@type': '' }),
+  );
   assert.ok(!('@type' in (r.staticBootstrap.static_resources.listeners[0] ?? {})));
   assert.deepEqual(r.staticBootstrap.node, r.bootstrap.node);
   assert.deepEqual(r.staticBootstrap.admin, r.bootstrap.admin);
@@ -162,7 +194,7 @@ test('both packagings carry the same listeners and clusters; only the runtime on
 });
 
 test('https: runtime listeners fetch certificates by file SDS; static ones name static secrets', () => {
-  const r = renderEnvoyConfig(
+  const r = renderFlat(
     spec({ protocol: 'https', tls: tls({ ca: { kind: 'path', path: '/etc/vpsie-lb/certs/ca/ca.pem' } }) }),
     config,
   );
@@ -172,16 +204,16 @@ test('https: runtime listeners fetch certificates by file SDS; static ones name 
   const sdsConfig = (file: string) => ({
     resource_api_version: 'V3',
     path_config_source: {
-      path: `/etc/envoy/dynamic/${file}`,
-      watched_directory: { path: '/etc/envoy/dynamic' },
+      path: `/etc/envoy/dynamic/secrets/${file}`,
+      watched_directory: { path: '/etc/envoy/dynamic/secrets' },
     },
   });
   assert.deepEqual(runtimeCtx?.tls_certificate_sds_secret_configs, [
-    { name: 'lb-lb1-cert', sds_config: sdsConfig('secrets.yaml') },
+    { name: 'lb-lb1-cert', sds_config: sdsConfig('lb-lb1-cert.yaml') },
   ]);
   assert.deepEqual(runtimeCtx?.validation_context_sds_secret_config, {
     name: 'lb-lb1-ca',
-    sds_config: sdsConfig('secrets-ca.yaml'),
+    sds_config: sdsConfig('lb-lb1-ca.yaml'),
   });
   const staticCtx =
     r.staticBootstrap.static_resources.listeners[0]?.filter_chains[0]?.transport_socket?.typed_config
@@ -211,13 +243,19 @@ test('https: runtime listeners fetch certificates by file SDS; static ones name 
     '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
     ...s,
   }));
-  assert.deepEqual(r.secrets?.resources, typed.slice(0, 1));
-  assert.deepEqual(r.caSecrets?.resources, typed.slice(1));
+  // One file per secret: Envoy's SDS takes exactly one secret per response.
+  assert.deepEqual(
+    r.secrets.map((f) => [f.path, f.document.resources]),
+    [
+      ['/etc/envoy/dynamic/secrets/lb-lb1-cert.yaml', typed.slice(0, 1)],
+      ['/etc/envoy/dynamic/secrets/lb-lb1-ca.yaml', typed.slice(1)],
+    ],
+  );
   assert.deepEqual(r.files.inline, []);
 });
 
 test('certificate and key in different directories: no single watched directory is claimed', () => {
-  const r = renderEnvoyConfig(
+  const r = renderFlat(
     spec({
       protocol: 'https',
       tls: tls({ privateKey: { kind: 'path', path: '/etc/vpsie-lb/certs/keys/k.pem' } }),
@@ -238,7 +276,7 @@ test('inline PEM goes to content-named files in the cert directory; the key neve
       ca: { kind: 'inline', pem: CERT_PEM },
     }),
   });
-  const r = renderEnvoyConfig(s, { ...config, tls: { certDir: '/srv/certs' } });
+  const r = renderFlat(s, { ...config, tls: { certDir: '/srv/certs' } });
   const byRole = new Map(r.files.inline.map((f) => [f.role, f]));
   const key = byRole.get('privateKey');
   const cert = byRole.get('certificate');
@@ -262,7 +300,7 @@ test('inline PEM goes to content-named files in the cert directory; the key neve
   // A logged or serialised result does not show the key either.
   assert.ok(!JSON.stringify(r).includes('VEhJUy1JUy1USEUtS0VZ'));
   // Same content, same paths: no churn between polls.
-  assert.equal(renderEnvoyConfig(s, { ...config, tls: { certDir: '/srv/certs' } }).hash, r.hash);
+  assert.equal(renderFlat(s, { ...config, tls: { certDir: '/srv/certs' } }).hash, r.hash);
 });
 
 test('toYaml quotes strings so Envoy cannot read them as booleans or numbers', () => {
@@ -275,7 +313,7 @@ test('toYaml quotes strings so Envoy cannot read them as booleans or numbers', (
 });
 
 test('renderedFiles lists what the applier writes, referenced files before their referrers', () => {
-  const r = renderEnvoyConfig(
+  const r = renderFlat(
     spec({ protocol: 'https', tls: tls({ privateKey: { kind: 'inline', pem: KEY_PEM } }) }),
     config,
   );
@@ -284,13 +322,15 @@ test('renderedFiles lists what the applier writes, referenced files before their
     files.map((f) => [f.role, f.path, f.mode]),
     [
       ['certificate', inlineCertPath('/etc/vpsie-lb/certs', 'privateKey', KEY_PEM), 0o600],
-      ['secrets', '/etc/envoy/dynamic/secrets.yaml', 0o644],
+      ['secrets', '/etc/envoy/dynamic/secrets/lb-lb1-cert.yaml', 0o644],
+      ['endpoints', '/etc/envoy/dynamic/endpoints/lb-lb1.yaml', 0o644],
       ['clusters', '/etc/envoy/dynamic/clusters.yaml', 0o644],
+      ['routes', '/etc/envoy/dynamic/routes/lb-lb1.yaml', 0o644],
       ['listeners', '/etc/envoy/dynamic/listeners.yaml', 0o644],
       ['static', '/etc/envoy/static.yaml', 0o644],
       ['bootstrap', '/etc/envoy/bootstrap.yaml', 0o644],
     ],
   );
   assert.equal(files[0]?.content, KEY_PEM);
-  assert.equal(files[3]?.content, toYaml(r.listeners));
+  assert.equal(files[5]?.content, toYaml(r.listeners));
 });

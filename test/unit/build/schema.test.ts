@@ -1,7 +1,7 @@
 // Every golden output, both packagings, passes the strict check against Envoy's real v3 protos.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { getSchemaChecker } from '../../../src/envoy/schema/index.ts';
 import { caseNames, renderCase } from './goldenCases.ts';
 
@@ -12,13 +12,15 @@ for (const name of caseNames()) {
     const { documents } = renderCase(name);
     const report: string[] = [];
     for (const [file, text] of documents) {
-      // Checked as Envoy reads them: the YAML text, parsed back.
-      const doc: unknown = parse(text);
-      const problems =
-        file === 'bootstrap.yaml' || file === 'static.yaml'
-          ? checker.checkBootstrap(doc)
-          : checker.checkDiscoveryResponse(doc);
-      for (const p of problems) report.push(`${file}: ${p.path}: ${p.message}`);
+      // Checked as Envoy reads them: the YAML text, parsed back (routes/endpoints: one document per Envoy file).
+      for (const [i, parsed] of parseAllDocuments(text).entries()) {
+        const doc: unknown = parsed.toJS();
+        const problems =
+          file === 'bootstrap.yaml' || file === 'static.yaml'
+            ? checker.checkBootstrap(doc)
+            : checker.checkDiscoveryResponse(doc);
+        for (const p of problems) report.push(`${file}#${i}: ${p.path}: ${p.message}`);
+      }
     }
     assert.deepEqual(report, []);
   });

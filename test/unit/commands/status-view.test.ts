@@ -56,7 +56,12 @@ function status(over: Partial<AgentStatus> = {}): AgentStatus {
     hold: null,
     event_queue: { depth: 0, dropped: 0 },
     certificates: [
-      { name: 'CN=web.example', not_after: '2026-01-12T00:00:00.000Z', seconds_to_expiry: 10 * 86400 + 5 },
+      {
+        domain: 'web.example',
+        name: 'CN=web.example',
+        not_after: '2026-01-12T00:00:00.000Z',
+        seconds_to_expiry: 10 * 86400 + 5,
+      },
     ],
     version: '0.1.0',
     uptime_seconds: 3725,
@@ -89,7 +94,7 @@ describe('status view', () => {
     assert.match(text, /pool lb-lb-1 {2}round_robin {2}1\/2 healthy/);
     assert.match(text, /b2 +10\.0\.0\.1:8080 +DOWN/);
     assert.match(text, /off +10\.0\.0\.1:8080 +disabled/);
-    assert.match(text, /CN=web\.example {2}expires 2026-01-12 00:00:00 \(10 days\)/);
+    assert.match(text, /web\.example {2}CN=web\.example {2}expires 2026-01-12 00:00:00 \(10 days\)/);
     assert.match(text, /agent 0\.1\.0, up 1h02m/);
     assert.match(text, /rolled_back +a{12} {2}1\.5 s/);
     assert.match(text, /error: Envoy rejected the listeners update x+…/);

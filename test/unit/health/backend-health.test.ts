@@ -1,3 +1,5 @@
+import type { LoadBalancerModel } from '../../../src/model/types.ts';
+import { fromFlat } from '../../../src/model/flat.ts';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ClusterStatus, FailureFlag, HostStatus } from '../../../src/envoy/admin/client.ts';
@@ -11,6 +13,17 @@ import {
 import { adminClusterHostSource, clusterHosts } from '../../../src/health/envoy-sources.ts';
 import type { Backend, LoadBalancerSpec } from '../../../src/spec/types.ts';
 import { type FakeAdmin, startFakeAdmin } from './fake-admin.ts';
+
+/** The model of a flat spec, one per spec object (as the reconciler keeps one per accepted document). */
+const models = new WeakMap<LoadBalancerSpec, LoadBalancerModel>();
+const modelOf = (s: LoadBalancerSpec): LoadBalancerModel => {
+  let m = models.get(s);
+  if (m === undefined) {
+    m = fromFlat(s);
+    models.set(s, m);
+  }
+  return m;
+};
 
 const CLUSTER = 'lb-web';
 
@@ -87,7 +100,7 @@ describe('BackendHealthReporter against a fake Envoy admin', () => {
     reporter = new BackendHealthReporter({
       source: adminClusterHostSource({ host: '127.0.0.1', port: admin.port }, CLUSTER),
       api,
-      spec: () => spec,
+      spec: () => modelOf(spec),
     });
   });
 
@@ -299,5 +312,54 @@ describe('clusterHosts', () => {
       { address: '10.0.0.1', port: 80, healthy: true },
     ]);
     assert.deepEqual(clusterHosts(cluster(host([])), 'lb-absent'), []);
+  });
+});
+
+describe('BackendHealthReporter with a fingerprint', () => {
+  it('reads the hosts only when the fingerprint moves, the spec changes, or every 30th tick', async () => {
+    let fingerprint = 'a';
+    let reads = 0;
+    let healthy = true;
+    const source = {
+      fingerprint: async () => fingerprint,
+      hosts: async () => {
+        reads++;
+        return [{ address: '10.0.0.1', port: 80, healthy }];
+      },
+    };
+    let spec = fromFlat(specWith([backend('be-1', '10.0.0.1', 80)]));
+    const api = new RecordingApi();
+    const reporter = new BackendHealthReporter({ source, api, spec: () => spec });
+    await reporter.tick();
+    assert.deepEqual(api.take(), [['be-1', 'healthy']]);
+    for (let i = 0; i < 29; i++) await reporter.tick();
+    assert.equal(reads, 1, '29 idle ticks read no hosts');
+    await reporter.tick();
+    assert.equal(reads, 2, 'the 30th reads them anyway');
+    healthy = false;
+    fingerprint = 'b';
+    await reporter.tick();
+    assert.equal(reads, 3);
+    assert.deepEqual(api.take(), [['be-1', 'unhealthy']]);
+    spec = fromFlat(
+      specWith([backend('be-1', '10.0.0.1', 80), backend('be-2', '10.0.0.1', 80, { enabled: false })]),
+    );
+    await reporter.tick();
+    assert.equal(reads, 4, 'a new spec is read at once');
+  });
+
+  it('the admin source fingerprint follows the cluster membership gauges of a fake Envoy', async () => {
+    const admin = await startFakeAdmin();
+    try {
+      admin.clusters.set(CLUSTER, [{ address: '10.0.0.1', port: 80 }]);
+      const source = adminClusterHostSource({ host: '127.0.0.1', port: admin.port }, CLUSTER);
+      const before = await source.fingerprint?.();
+      assert.match(before ?? '', /membership_healthy=1/);
+      const first = admin.clusters.get(CLUSTER)?.[0];
+      if (first) first.failedActiveHc = true;
+      assert.notEqual(await source.fingerprint?.(), before);
+    } finally {
+      await admin.close();
+    }
   });
 });

@@ -20,7 +20,7 @@ export interface FakeAdmin {
   /** Hosts of the LB cluster, keyed by cluster name. */
   clusters: Map<string, FakeHost[]>;
   stats: Map<string, number>;
-  /** When set, /clusters answers this status with a text body. */
+  /** When set, /clusters and /stats answer this status with a text body (an admin that is not answering). */
   failWith: number | undefined;
   requests: number;
   close(): Promise<void>;
@@ -83,7 +83,22 @@ export async function startFakeAdmin(): Promise<FakeAdmin> {
       return;
     }
     if (req.url?.startsWith('/stats?format=json')) {
-      const stats = [...state.stats].map(([name, value]) => ({ name, value }));
+      if (state.failWith !== undefined) {
+        res.writeHead(state.failWith, { 'content-type': 'text/plain' }).end('unavailable');
+        return;
+      }
+      // Like Envoy, each cluster's membership gauges follow its hosts' routing health.
+      const membership = [...state.clusters].flatMap(([name, hosts]) => {
+        const healthy = hosts.filter((h) => !h.failedActiveHc && !h.failedOutlier && !h.pendingActiveHc);
+        return [
+          [`cluster.${name}.membership_total`, hosts.length],
+          [`cluster.${name}.membership_healthy`, healthy.length],
+        ] as const;
+      });
+      const filter = new URL(req.url, 'http://x').searchParams.get('filter');
+      const stats = [...state.stats, ...membership]
+        .filter(([name]) => filter === null || new RegExp(filter).test(name))
+        .map(([name, value]) => ({ name, value }));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ stats }));
       return;
     }

@@ -1,3 +1,5 @@
+import type { LoadBalancerModel } from '../../../src/model/types.ts';
+import { fromFlat } from '../../../src/model/flat.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendHealthReporter, type BackendHealth } from '../../../src/health/backend-health.ts';
@@ -12,6 +14,17 @@ import {
 import type { ReconcileReport } from '../../../src/reconcile/reconciler.ts';
 import type { LoadBalancerSpec } from '../../../src/spec/types.ts';
 import { type FakeAdmin, startFakeAdmin } from './fake-admin.ts';
+
+/** The model of a flat spec, one per spec object (as the reconciler keeps one per accepted document). */
+const models = new WeakMap<LoadBalancerSpec, LoadBalancerModel>();
+const modelOf = (s: LoadBalancerSpec): LoadBalancerModel => {
+  let m = models.get(s);
+  if (m === undefined) {
+    m = fromFlat(s);
+    models.set(s, m);
+  }
+  return m;
+};
 
 class RecordingStatusApi implements LbStatusApi {
   readonly puts: LbStatus[] = [];
@@ -54,7 +67,7 @@ describe('LbStatusReporter with backend health from a fake Envoy admin', () => {
     const backends = new BackendHealthReporter({
       source: adminClusterHostSource({ host: '127.0.0.1', port: admin.port }, 'lb-web'),
       api: { putBackendHealth: async () => ({}) },
-      spec: () => SPEC,
+      spec: () => modelOf(SPEC),
     });
     const api = new RecordingStatusApi();
     let envoyServing = true;

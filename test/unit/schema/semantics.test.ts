@@ -337,6 +337,36 @@ describe('DiscoveryResponse', () => {
     };
     assertProblem(checker.checkDiscoveryResponse(dr), 'resources[1].name', 'duplicate cluster name');
   });
+  test('added header values are formatter strings: a lone "%" is refused, "%%" and %COMMAND% are not', () => {
+    const withHeader = (value: string): Json => ({
+      resources: [
+        {
+          '@type': CLUSTER,
+          ...cluster({
+            health_checks: [
+              {
+                timeout: '1s',
+                interval: '2s',
+                unhealthy_threshold: 1,
+                healthy_threshold: 1,
+                http_health_check: { path: '/', request_headers_to_add: [{ header: { key: 'x', value } }] },
+              },
+            ],
+          }),
+        },
+      ],
+    });
+    for (const ok of ['plain', '100%%', '%START_TIME%', '%REQ(x-id)%', '%REQ(x):10%']) {
+      assertClean(checker.checkDiscoveryResponse(withHeader(ok)));
+    }
+    for (const bad of ['100%', '%>iy_S', 'a % b']) {
+      assertProblem(
+        checker.checkDiscoveryResponse(withHeader(bad)),
+        'resources[0].health_checks[0].http_health_check.request_headers_to_add[0].header.value',
+        'starts no formatter command',
+      );
+    }
+  });
   test('an SDS response holds one secret (real Envoy: "Unexpected SDS secrets length … Expected sum is 1")', () => {
     const secret = (name: string): Json => ({
       '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',

@@ -102,7 +102,14 @@ const STATUS: AgentStatus = {
   listeners: [],
   hold: null,
   event_queue: { depth: 1, dropped: 0 },
-  certificates: [{ name: 'lb-1-cert', not_after: '2027-01-01T00:00:00.000Z', seconds_to_expiry: 31_000_000 }],
+  certificates: [
+    {
+      domain: 'lb-1',
+      name: 'lb-1-cert',
+      not_after: '2027-01-01T00:00:00.000Z',
+      seconds_to_expiry: 31_000_000,
+    },
+  ],
   version: '0.1.0',
   uptime_seconds: 12,
 };
