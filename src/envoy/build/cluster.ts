@@ -87,6 +87,9 @@ export function buildCluster(pool: Pool, config: AgentConfig, eds?: ConfigSource
         ? undefined
         : [buildHealthCheck(hc, checkOnlyTls ? { transportSocketMatch: HEALTH_CHECK_TLS_MATCH } : {})],
     eds_cluster_config: viaEds ? { eds_config: eds } : undefined,
+    // A backend removed from the spec stops getting traffic at once. Envoy's default keeps a host that leaves EDS
+    // for as long as it passes its active health check: a removed (or rolled-back) backend would keep serving.
+    ignore_health_on_host_removal: viaEds && hc !== undefined ? true : undefined,
     load_assignment: viaEds ? undefined : buildLoadAssignment(pool),
   });
 }

@@ -48,35 +48,33 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
     await writeFile(planFile, JSON.stringify(moved));
     const backendPlan = await env.cli(['plan', '--spec', planFile]);
     assert.equal(backendPlan.code, 3, backendPlan.out);
-    assert.match(backendPlan.out, /~ Cluster lb-lb-ops/);
+    // Endpoints only (EDS): the cluster and the listener stay as they are.
+    assert.match(backendPlan.out, /~ ClusterLoadAssignment lb-lb-ops\n/);
+    assert.doesNotMatch(backendPlan.out, /~ Cluster |Listener/);
     assert.match(
       backendPlan.out,
       new RegExp(
-        `- load_assignment\\.endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[1]!.port}\\]\\n`,
+        `- endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[1]!.port}\\]\\n`,
       ),
     );
     assert.match(
       backendPlan.out,
       new RegExp(
-        `\\+ load_assignment\\.endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[2]!.port}\\]\\n`,
+        `\\+ endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[2]!.port}\\]\\n`,
       ),
     );
     assert.match(backendPlan.out, /apply {2}file update \(no new Envoy epoch\)/);
-    assert.match(backendPlan.out, /moves dynamic\/clusters\.yaml\n/);
-    assert.match(
-      backendPlan.out,
-      /moves dynamic\/listeners\.yaml \(version only: its resources are unchanged\)/,
-    );
+    // Only the endpoint file moves (the agent moves no file whose resources did not change).
+    assert.match(backendPlan.out, /apply {2}file update \(no new Envoy epoch\)\n +moves endpoints\/lb-lb-ops\.yaml\ndrain/);
     for (const line of backendPlan.out.split('\n')) assert.ok(line.length <= 80, `wider than 80: ${line}`);
     assert.match(backendPlan.out, /drain {2}no listener drains connections/);
-    assert.doesNotMatch(backendPlan.out, /Listener/);
     const json = JSON.parse((await env.cli(['plan', '--spec', planFile, '--json'])).out) as {
       resources: { type: string; change: string }[];
       method: { kind: string };
     };
     assert.deepEqual(
       json.resources.map((r) => `${r.change} ${r.type}`),
-      ['modified Cluster'],
+      ['modified ClusterLoadAssignment'],
     );
     assert.equal(json.method.kind, 'file_update');
 

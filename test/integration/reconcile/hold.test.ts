@@ -1,7 +1,7 @@
 // An operator's hold with the file applier (no Envoy): the events the API receives, the files that serve, and a
 // fresh reconciler (an agent restart) that keeps holding until the spec changes.
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseWith } from '../../../src/agent.ts';
@@ -48,7 +48,12 @@ describe('rollback and hold (file applier)', () => {
       return reconciler;
     };
     const write = (spec: unknown) => writeFile(config.source.path!, JSON.stringify(spec));
-    const clusters = () => readFile(join(config.envoy.configPath, 'clusters.yaml'), 'utf8');
+    // The endpoints Envoy is given (one EDS file per pool).
+    const clusters = async () => {
+      const dir = join(config.envoy.configPath, 'endpoints');
+      const names = await readdir(dir);
+      return (await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8')))).join('\n');
+    };
 
     await write(withPort(8001));
     let r = await make();
