@@ -58,7 +58,7 @@ export class HoldKeeper {
     if (hold === undefined) return undefined;
     if (hash === hold.fromHash) {
       await this.loadHeldSpec();
-      return `held on generation ${hold.generation} (operator rollback); ${short(hash)} waits for a new spec or release`;
+      return `held on generation ${hold.generation} (rollback); ${short(hash)} waits: new spec or release`;
     }
     await this.release('the spec changed', hash);
     return undefined;
