@@ -17,17 +17,24 @@ import { planLines } from './plan-view.ts';
 import { styleFor } from './style.ts';
 
 /** The rendered files with their objects, so the new side is not parsed back from YAML. */
-function nextFiles(rendered: RenderedConfig): PlanFile[] {
-  const objects: Record<string, unknown> = {
-    bootstrap: rendered.bootstrap,
-    listeners: rendered.listeners,
-    clusters: rendered.clusters,
-    ...(rendered.secrets ? { secrets: rendered.secrets } : {}),
-  };
+export function nextFiles(rendered: RenderedConfig): PlanFile[] {
+  const { paths } = rendered;
+  const documents = new Map<string, unknown>([
+    [paths.bootstrap, rendered.bootstrap],
+    [paths.listeners, rendered.listeners],
+    [paths.clusters, rendered.clusters],
+    ...[...rendered.routes, ...rendered.endpoints, ...rendered.secrets].map((f): [string, unknown] => [
+      f.path,
+      f.document,
+    ]),
+  ]);
   // A JSON round trip drops what YAML would not write (undefined fields), so both sides compare alike.
-  return renderedFiles(rendered).map((f) =>
-    f.role in objects ? { ...f, value: JSON.parse(JSON.stringify(objects[f.role])) as unknown } : f,
-  );
+  return renderedFiles(rendered).map((f) => {
+    const document = documents.get(f.path);
+    return document === undefined || f.role === 'certificate'
+      ? f
+      : { ...f, value: JSON.parse(JSON.stringify(document)) as unknown };
+  });
 }
 
 /** plan's exit status: 0 no change, 1 invalid document, 2 usage or agent.yaml error, 3 changes, 4 state unreadable. */
