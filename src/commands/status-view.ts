@@ -65,7 +65,8 @@ export function statusLines(s: AgentStatus, st: Style): string[] {
 
   out.push('');
   if (s.listeners.length === 0) out.push(st.dim('no listeners (no usable spec yet)'));
-  for (const l of s.listeners) {
+  for (const [i, l] of s.listeners.entries()) {
+    if (i > 0) out.push('');
     out.push(fit(`${st.bold('LISTENER')} ${l.name}  ${l.protocol} :${l.port}`));
     for (const p of l.pools) {
       const enabled = p.backends.filter((b) => b.enabled);

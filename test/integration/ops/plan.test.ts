@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createAdminClient } from '../../../src/envoy/admin/client.ts';
+import { freePort } from '../../helpers/cli-process.ts';
 import { converged, type OpsEnv, opsEnv, statusUntil } from './harness.ts';
 
 const envs: OpsEnv[] = [];
@@ -53,19 +54,18 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
     assert.doesNotMatch(backendPlan.out, /~ Cluster |Listener/);
     assert.match(
       backendPlan.out,
-      new RegExp(
-        `- endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[1]!.port}\\]\\n`,
-      ),
+      new RegExp(`- endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[1]!.port}\\]\\n`),
     );
     assert.match(
       backendPlan.out,
-      new RegExp(
-        `\\+ endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[2]!.port}\\]\\n`,
-      ),
+      new RegExp(`\\+ endpoints\\[0\\]\\.lb_endpoints\\[127\\.0\\.0\\.1:${env.backends[2]!.port}\\]\\n`),
     );
     assert.match(backendPlan.out, /apply {2}file update \(no new Envoy epoch\)/);
     // Only the endpoint file moves (the agent moves no file whose resources did not change).
-    assert.match(backendPlan.out, /apply {2}file update \(no new Envoy epoch\)\n +moves endpoints\/lb-lb-ops\.yaml\ndrain/);
+    assert.match(
+      backendPlan.out,
+      /apply {2}file update \(no new Envoy epoch\)\n +moves endpoints\/lb-lb-ops\.yaml\ndrain/,
+    );
     for (const line of backendPlan.out.split('\n')) assert.ok(line.length <= 80, `wider than 80: ${line}`);
     assert.match(backendPlan.out, /drain {2}no listener drains connections/);
     const json = JSON.parse((await env.cli(['plan', '--spec', planFile, '--json'])).out) as {
@@ -99,7 +99,7 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
     );
 
     // The listener's port: the listener is replaced (not in place), and drains.
-    const other = { ...timed, port: env.lbPort + 1 === env.adminPort ? env.lbPort + 2 : env.lbPort + 1 };
+    const other = { ...timed, port: await freePort() };
     await writeFile(planFile, JSON.stringify(other));
     const portPlan = await env.cli(['plan', '--spec', planFile]);
     assert.equal(portPlan.code, 3, portPlan.out);

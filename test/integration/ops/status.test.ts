@@ -1,8 +1,8 @@
 // `vpsie-lb-agent status` and `history` through the real CLI against a running agent with real Envoy.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../../helpers/cli-process.ts';
-import { converged, type OpsEnv, opsEnv, statusUntil } from './harness.ts';
+import { freePort, runCli } from '../../helpers/cli-process.ts';
+import { type Backend, converged, type OpsEnv, opsEnv, statusUntil } from './harness.ts';
 
 const envs: OpsEnv[] = [];
 after(async () => {
@@ -98,5 +98,76 @@ describe('vpsie-lb-agent status / history (real Envoy)', () => {
     const gone = await env.cli(['status']);
     assert.equal(gone.code, 1);
     assert.match(gone.out, /cannot read http:\/\/127\.0\.0\.1:\d+\/status: ECONNREFUSED/);
+  });
+
+  it('a VPSie-form load balancer: one listener per rule, a pool per domain with its host, tcp beside http', async () => {
+    const env = await opsEnv(3);
+    envs.push(env);
+    const [b1, b2, b3] = env.backends as [Backend, Backend, Backend];
+    const check = { checkInterval: 1000, fastInterval: 500, rise: 1, fall: 1 };
+    const tcpPort = await freePort();
+    await env.writeSpec({
+      identifier: 'lb-shop',
+      lbName: 'shop',
+      rules: [
+        {
+          ruleId: 'web',
+          scheme: 'http',
+          frontPort: env.lbPort,
+          backPort: b1.port,
+          domains: [
+            {
+              domainId: 'www',
+              domainName: 'shop.example',
+              backends: [{ ip: '127.0.0.1', identifier: 'vm-web-1' }],
+              ...check,
+            },
+            {
+              domainId: 'api',
+              domainName: 'shop.example',
+              subdomain: 'api',
+              backPort: b2.port,
+              backends: [{ ip: '127.0.0.1', identifier: 'vm-api-1' }],
+              ...check,
+            },
+          ],
+        },
+        {
+          ruleId: 'db',
+          scheme: 'tcp',
+          frontPort: tcpPort,
+          backPort: b3.port,
+          backends: [{ ip: '127.0.0.1', identifier: 'vm-db-1' }],
+        },
+      ],
+    });
+    await env.start();
+    await statusUntil(env, 'converged, every backend healthy', converged);
+    await b2.stop();
+    await statusUntil(
+      env,
+      'the api backend down',
+      (s) => backendsOf(s).find((b) => b.id === 'vm-api-1')?.health === 'unhealthy',
+    );
+    const r = await env.cli(['status']);
+    // The api pool has no healthy backend: not serving everything, exit 1.
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /^load balancer lb-shop \(shop\)/);
+    assert.match(r.out, new RegExp(`LISTENER \\S+web-v4 {2}http :${env.lbPort}\\n`));
+    assert.match(
+      r.out,
+      /pool \S+\|www {2}round_robin {2}1\/1 healthy {2}shop\.example\n +vm-web-1 +127\.0\.0\.1:\d+ +healthy/,
+    );
+    assert.match(
+      r.out,
+      /pool \S+\|api {2}round_robin {2}0\/1 healthy {2}api\.shop\.example\n +vm-api-1 +127\.0\.0\.1:\d+ +DOWN/,
+    );
+    assert.match(
+      r.out,
+      new RegExp(
+        `LISTENER \\S+db-v4 {2}tcp :${tcpPort}\\n +pool \\S+\\|db {2}round_robin {2}1/1 healthy\\n +vm-db-1 `,
+      ),
+    );
+    for (const line of r.out.split('\n')) assert.ok(line.length <= 80, `wider than 80: ${line}`);
   });
 });
