@@ -43,10 +43,10 @@ export interface EnvoyApplierStatus extends EnvoyStatus {
  * (YAML, an unknown @type, a string where a number goes: shown on the real binary in validate-xds.test.ts).
  */
 const STAT_FILTER =
-  '^(cluster_manager\\.cds|listener_manager\\.lds|http\\..*\\.rds\\..*|cluster\\..*)\\.update_(success|rejected|failure)$';
+  '^(cluster_manager\\.cds|listener_manager\\.lds|http\\..*\\.rds\\..*|cluster\\..*|sds\\..*)\\.update_(success|rejected|failure)$';
 
-/** The accepted versions of RDS subscriptions and EDS clusters (text readouts). */
-const SUBSCRIPTION_VERSIONS = '^(http\\..*\\.rds\\..*|cluster\\..*)\\.version_text$';
+/** The accepted versions of RDS, EDS and SDS subscriptions (text readouts). */
+const SUBSCRIPTION_VERSIONS = '^(http\\..*\\.rds\\..*|cluster\\..*|sds\\..*)\\.version_text$';
 
 /** The version_info a DiscoveryResponse file carries (toYaml puts it on the first line). */
 export function fileVersion(content: string): string | undefined {
@@ -241,18 +241,18 @@ export class EnvoyApplier extends FileApplier {
       const file = generation.files.find((f) => f.role === kind);
       want[kind] = file === undefined ? generation.hash : (fileVersion(file.content) ?? generation.hash);
     }
-    // Per-resource files: the subscriptions that read a replaced file must have taken it.
+    // Per-resource files: the subscriptions that read a replaced file must have taken it. Secrets too: a listener
+    // whose SDS secret Envoy refused keeps warming (or, new, never serves) while LDS reports success.
     const subscriptions = generation.files
-      .filter((f) => (f.role === 'routes' || f.role === 'endpoints') && replaced.includes(f.path))
+      .filter(
+        (f) =>
+          (f.role === 'routes' || f.role === 'endpoints' || f.role === 'secrets') &&
+          replaced.includes(f.path),
+      )
       .flatMap((f) =>
-        f.resource === undefined
+        f.resource === undefined || (f.role !== 'routes' && f.role !== 'endpoints' && f.role !== 'secrets')
           ? []
-          : [
-              {
-                ...subscriptionStats(f.role === 'routes' ? 'routes' : 'endpoints', f.resource),
-                version: fileVersion(f.content),
-              },
-            ],
+          : [{ ...subscriptionStats(f.role, f.resource), version: fileVersion(f.content) }],
       );
     const deadline = Date.now() + e.verifyTimeoutMs;
     let last = 'no answer from admin';
@@ -291,7 +291,7 @@ export class EnvoyApplier extends FileApplier {
         const versions = await acceptedVersions(this.#admin);
         const current = kinds.every((kind) => versions[KINDS[kind].dump] === want[kind]);
         if (advanced && current && taken) return undefined;
-        last = `update_success advanced: ${advanced}; routes/endpoints taken: ${taken}; accepted versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
+        last = `update_success advanced: ${advanced}; routes/endpoints/secrets taken: ${taken}; accepted versions: clusters ${short(versions.clusters)}, listeners ${short(versions.listeners)}`;
       } catch (err) {
         last = errorMessage(err);
       }
@@ -369,14 +369,20 @@ async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 /** The stats of the RDS subscription of a route configuration, or of an EDS cluster. */
-function subscriptionStats(role: 'routes' | 'endpoints', resource: string) {
+function subscriptionStats(role: 'routes' | 'endpoints' | 'secrets', resource: string) {
   const stat = (outcome: string) => (outcome === 'version_text' ? outcome : `update_${outcome}`);
   const rds = (name: string, outcome: string) =>
     name.startsWith('http.') && name.endsWith(`.rds.${resource}.${stat(outcome)}`);
   const eds = (name: string, outcome: string) => name === `cluster.${resource}.${stat(outcome)}`;
+  const sds = (name: string, outcome: string) => name === `sds.${resource}.${stat(outcome)}`;
+  const what = {
+    routes: `route configuration ${resource}`,
+    endpoints: `the endpoints of ${resource}`,
+    secrets: `secret ${resource}`,
+  }[role];
   return {
-    what: role === 'routes' ? `route configuration ${resource}` : `the endpoints of ${resource}`,
+    what,
     matches: (name: string, outcome: 'success' | 'rejected' | 'failure' | 'version_text') =>
-      role === 'routes' ? rds(name, outcome) : eds(name, outcome),
+      (role === 'routes' ? rds : role === 'endpoints' ? eds : sds)(name, outcome),
   };
 }

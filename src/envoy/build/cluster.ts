@@ -87,8 +87,8 @@ export function buildCluster(pool: Pool, config: AgentConfig, eds?: ConfigSource
         ? undefined
         : [buildHealthCheck(hc, checkOnlyTls ? { transportSocketMatch: HEALTH_CHECK_TLS_MATCH } : {})],
     eds_cluster_config: viaEds ? { eds_config: eds } : undefined,
-    // A backend removed from the spec stops getting traffic at once. Envoy's default keeps a host that leaves EDS
-    // for as long as it passes its active health check: a removed (or rolled-back) backend would keep serving.
+    // A backend removed from the spec stops getting requests at once. Without this, real Envoy keeps routing to
+    // a removed EDS host while it passes its health checks (pending_dynamic_removal; measured on 1.40).
     ignore_health_on_host_removal: viaEds && hc !== undefined ? true : undefined,
     load_assignment: viaEds ? undefined : buildLoadAssignment(pool),
   });

@@ -94,7 +94,6 @@ export interface Cluster {
   /** Inline for STATIC/STRICT_DNS; EDS clusters get theirs from eds_cluster_config. */
   readonly load_assignment?: ClusterLoadAssignment;
   readonly eds_cluster_config?: { readonly eds_config: ConfigSource };
-  /** Remove a host that leaves service discovery even while it passes its health check. */
   readonly ignore_health_on_host_removal?: boolean;
   readonly health_checks?: readonly HealthCheck[];
   readonly circuit_breakers?: CircuitBreakers;

@@ -94,6 +94,12 @@ function promName(name: string): { metric: string; labels: string } {
     const labels = `{envoy_response_code_class="${xx[2]}",envoy_http_conn_manager_prefix="${escapeLabel(xx[1])}"}`;
     return { metric: 'envoy_http_downstream_rq_xx', labels };
   }
+  // `http.<prefix>.rds.<route>.x` → `envoy_http_rds_x{envoy_rds_route_config="<route>",envoy_http_conn_manager_prefix=…}`.
+  const rds = /^http\.([^.]+)\.rds\.([^.]+)\.(.+)$/.exec(name);
+  if (rds?.[1] !== undefined && rds[2] !== undefined && rds[3] !== undefined) {
+    const labels = `{envoy_rds_route_config="${escapeLabel(rds[2])}",envoy_http_conn_manager_prefix="${escapeLabel(rds[1])}"}`;
+    return { metric: `envoy_http_rds_${sanitize(rds[3])}`, labels };
+  }
   for (const [re, kind, tag] of TAGS) {
     const m = re.exec(name);
     if (m?.[1] !== undefined && m[2] !== undefined) {
