@@ -2,11 +2,12 @@
 // would change is then applied, and Envoy's own listener stats show the same thing.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createAdminClient } from '../../../src/envoy/admin/client.ts';
-import { freePort } from '../../helpers/cli-process.ts';
-import { converged, type OpsEnv, opsEnv, statusUntil } from './harness.ts';
+import { freePort, waitFor } from '../../helpers/cli-process.ts';
+import { type Backend, converged, type OpsEnv, opsEnv, statusUntil } from './harness.ts';
 
 const envs: OpsEnv[] = [];
 after(async () => {
@@ -150,5 +151,75 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
     // Usage: exit 2, distinct from every plan outcome.
     const usage = await env.cli(['plan']);
     assert.equal(usage.code, 2);
+  });
+
+  it('VPSie form: a new domain is a route, a cluster and its endpoints; no listener changes or drains', async () => {
+    const env = await opsEnv(2);
+    envs.push(env);
+    const [b1, b2] = env.backends as [Backend, Backend];
+    const check = { checkInterval: 1000, fastInterval: 500, rise: 1, fall: 1 };
+    const domain = (id: string, name: string, b: Backend, identifier: string) => ({
+      domainId: id,
+      domainName: name,
+      backPort: b.port,
+      backends: [{ ip: '127.0.0.1', identifier }],
+      ...check,
+    });
+    const doc = (domains: object[]) => ({
+      identifier: 'lb-shop',
+      lbName: 'shop',
+      rules: [{ ruleId: 'web', scheme: 'http', frontPort: env.lbPort, domains }],
+    });
+    const one = doc([domain('www', 'shop.example', b1, 'vm-web-1')]);
+    const two = doc([
+      domain('www', 'shop.example', b1, 'vm-web-1'),
+      domain('api', 'api.shop.example', b2, 'vm-api-1'),
+    ]);
+    await env.writeSpec(one);
+    await env.start();
+    const first = await statusUntil(env, 'converged', converged);
+    const planFile = join(env.root, 'two.json');
+    await writeFile(planFile, JSON.stringify(two));
+    const p = await env.cli(['plan', '--spec', planFile]);
+    assert.equal(p.code, 3, p.out);
+    assert.match(p.out, /~ RouteConfiguration \S+web/);
+    assert.match(p.out, /\+ Cluster \S+\|api \(added\)/);
+    assert.match(p.out, /\+ ClusterLoadAssignment \S+\|api \(added\)/);
+    assert.doesNotMatch(p.out, /Listener/);
+    assert.match(p.out, /apply {2}file update \(no new Envoy epoch\)/);
+    assert.match(p.out, /drain {2}no listener drains connections/);
+
+    // Applied on real Envoy: no listener was modified, and the new host answers.
+    const admin = createAdminClient({ host: '127.0.0.1', port: env.adminPort });
+    const before = await admin.statsFiltered(LISTENER_STATS);
+    await env.writeSpec(two);
+    await statusUntil(
+      env,
+      'two domains applied',
+      (s) => s.applied_hash !== first.applied_hash && converged(s),
+    );
+    const after = await admin.statsFiltered(LISTENER_STATS);
+    assert.deepEqual([...after], [...before]);
+    // fetch() does not let a Host header through; node:http does.
+    const get = (host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = http.get(
+          { host: '127.0.0.1', port: env.lbPort, path: '/', headers: { host, connection: 'close' } },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => {
+              body += d.toString();
+            });
+            res.on('end', () => resolve(body.trim()));
+          },
+        );
+        req.on('error', reject);
+      });
+    const answer = await waitFor('api.shop.example answered by b2', 20_000, async () => {
+      const text = await get('api.shop.example').catch(() => undefined);
+      return text === 'b2' ? text : undefined;
+    });
+    assert.equal(await get('shop.example'), 'b1');
+    assert.equal(answer, 'b2');
   });
 });
