@@ -58,6 +58,8 @@ export interface PrepareOptions {
   readonly acceptedTlsFiles?: AcceptedTlsFiles;
   /** Envoy's user: the certificate and key copies are chowned to it. */
   readonly certificateOwner?: FileOwner;
+  /** false: write nothing (`plan` only compares); the certificate copies are staged by default. */
+  readonly stageCertificates?: boolean;
 }
 
 /**
@@ -94,20 +96,21 @@ export async function prepareGeneration(
   // which runs before the applier installs anything. The files are content-addressed, so writing them now
   // changes nothing a running configuration refers to; those of a generation that is never committed are
   // removed after the next commit.
-  try {
-    await writeInlineCertificates(
-      rendered.files.inline.map((f) => ({ path: f.path, pem: f.pem.reveal(), mode: f.mode })),
-      { owner: options.certificateOwner },
-    );
-  } catch (err) {
-    const problem = {
-      path: spec.certificates[0]?.path ?? 'tls_config',
-      message: `could not write the certificate files: ${errorMessage(err)}`,
-    };
-    return { ok: false, stage: 'tls', problems: [problem] };
+  if (options.stageCertificates !== false) {
+    try {
+      await writeInlineCertificates(
+        rendered.files.inline.map((f) => ({ path: f.path, pem: f.pem.reveal(), mode: f.mode })),
+        { owner: options.certificateOwner },
+      );
+    } catch (err) {
+      const problem = {
+        path: spec.certificates[0]?.path ?? 'tls_config',
+        message: `could not write the certificate files: ${errorMessage(err)}`,
+      };
+      return { ok: false, stage: 'tls', problems: [problem] };
+    }
+    accept();
   }
-
-  accept();
   // Serialised only when the applier asks for the files, i.e. when the hash differs from what is live: a poll that
   // finds nothing new does not pay for writing out a 10,000-backend cluster as YAML.
   let files: Generation['files'] | undefined;
