@@ -100,6 +100,23 @@ function layout(arch, opts) {
       readSource('packaging/debian/copyright', 'copyright').replace('@NODE_VERSION@', NODE_VERSION),
     ],
     [`${doc}/operations-packaging.md`, 0o644, { copy: 'docs/operations-packaging.md' }],
+    // Monitoring: a Grafana dashboard and Prometheus alert rules with their promtool unit tests.
+    [`/usr/share/${PKG_NAME}/`, 0o755],
+    [
+      `/usr/share/${PKG_NAME}/grafana-dashboard.json`,
+      0o644,
+      { copy: 'packaging/monitoring/grafana-dashboard.json' },
+    ],
+    [
+      `/usr/share/${PKG_NAME}/prometheus-alerts.yml`,
+      0o644,
+      { copy: 'packaging/monitoring/prometheus-alerts.yml' },
+    ],
+    [
+      `/usr/share/${PKG_NAME}/prometheus-alerts.test.yml`,
+      0o644,
+      { copy: 'packaging/monitoring/prometheus-alerts.test.yml' },
+    ],
     ['/var/', 0o755],
     ['/var/lib/', 0o755],
     ['/var/lib/vpsie-lb/', 0o750],

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian tools the packaging build and tests need, only when missing.
-# Usage: scripts/ensure-tools.sh [deb|packer|qemu-user|all]...   (default: deb)
+# Usage: scripts/ensure-tools.sh [deb|packer|qemu-user|promtool|all]...   (default: deb)
 # Exit status: 0 when every requested tool is present afterwards, 1 otherwise.
 # Only Debian's apt repositories are used (CI runs on a fresh Debian 12 clone).
 set -u
@@ -26,10 +26,12 @@ for group in $want; do
   case "$group" in
     deb) need dpkg-deb dpkg; need fakeroot fakeroot; need systemd-analyze systemd ;;
     packer) need packer packer ;;
+    # promtool check/test rules for the shipped alert rules (Debian's prometheus package carries it).
+    promtool) need promtool prometheus ;;
     # Runs the arm64 executable on an amd64 host (no binfmt needed: qemu-aarch64-static ./bin).
     qemu-user) need qemu-aarch64-static qemu-user-static; need_arm64_libs ;;
     all) need dpkg-deb dpkg; need fakeroot fakeroot; need systemd-analyze systemd
-         need packer packer; need qemu-aarch64-static qemu-user-static; need_arm64_libs ;;
+         need packer packer; need promtool prometheus; need qemu-aarch64-static qemu-user-static; need_arm64_libs ;;
     *) echo "ensure-tools: unknown group '$group'" >&2; exit 2 ;;
   esac
 done

@@ -25,6 +25,13 @@ import { specContextFromConfig } from './spec/context.ts';
 import { parseDocumentText } from './model/read.ts';
 import type { FileOwner } from './util/atomic.ts';
 import { lookupUser } from './util/users.ts';
+import { HoldStore } from './apply/hold.ts';
+import { SpecArchive } from './apply/spec-archive.ts';
+import type { ConfigResult } from './config/load.ts';
+import { controlSocketPath } from './control/protocol.ts';
+import { startControlServer } from './control/server.ts';
+import { reloadConfig } from './reload.ts';
+import { serial } from './util/serial.ts';
 
 export interface AgentHandle {
   readonly reconciler: Reconciler;
@@ -34,6 +41,8 @@ export interface AgentHandle {
   readonly applierStrategy: string;
   /** Stops polling, finishes the reconcile in flight and flushes events, each within a bound. */
   stop(): Promise<void>;
+  /** SIGHUP: a re-read agent.yaml (or why it could not be used), then a reconcile at once. */
+  reload(loaded: ConfigResult, file: string): Promise<void>;
 }
 
 export interface AgentParts {
@@ -155,6 +164,12 @@ export async function startAgent(
 
   const history = new TransactionLog(config.stateDir);
   await history.load();
+  const hold = new HoldStore(config.stateDir);
+  // What reload may change: rendering and spec checks read the current value at every reconcile.
+  let current = config;
+  let parse = parseWith(current);
+  // Reconciles and operator rollbacks never overlap.
+  const exclusive = serial();
   let observability: Observability | undefined;
   // Certificate files: a change to the spec's files reconciles; old inline copies go after commit; expiry warned.
   const certificates = new CertificateManager({
@@ -167,9 +182,11 @@ export async function startAgent(
   });
   const reconciler = new Reconciler({
     source: parts.source,
-    parse: parseWith(config),
+    parse: (text) => parse(text),
+    hold,
+    specs: new SpecArchive(config.stateDir),
     prepare: async (spec) => {
-      const prepared = await prepareGeneration(spec, config, new Date(), {
+      const prepared = await prepareGeneration(spec, current, new Date(), {
         acceptedTlsFiles: certificates.acceptedTlsFiles,
         certificateOwner: parts.certificateOwner,
       });
@@ -206,6 +223,7 @@ export async function startAgent(
     api: parts.api,
     healthIntervalMs: config.vpsie.healthIntervalMs,
     metricsIntervalMs: config.vpsie.metricsIntervalMs,
+    hold: () => hold.current,
   });
   if (parts.apiMetrics) {
     const metrics = observability.metrics;
@@ -222,12 +240,13 @@ export async function startAgent(
 
   const loop = new ReconcileLoop({
     intervalMs: config.vpsie.pollIntervalMs,
-    run: async (trigger) => {
-      const report = await reconciler.reconcile(trigger, { retryFailed: trigger === 'sighup' });
-      await certificates.afterReconcile(report, reconciler.spec);
-      // /status and the expiry gauge show the certificate Envoy serves, not one that was prepared and rolled back.
-      obs.onCertificates(certificates.committedCertificates);
-    },
+    run: (trigger) =>
+      exclusive(async () => {
+        const report = await reconciler.reconcile(trigger, { retryFailed: trigger === 'sighup' });
+        await certificates.afterReconcile(report, reconciler.spec);
+        // /status and the expiry gauge show the certificate Envoy serves, not one prepared and rolled back.
+        obs.onCertificates(certificates.committedCertificates);
+      }),
     onError: (err) => logger.error({ err }, 'reconcile crashed'),
   });
   const unwatch = parts.source.watch?.(() => loop.triggerSoon('source-changed'));
@@ -235,6 +254,22 @@ export async function startAgent(
     strategy: parts.applier.strategy,
     committed_hash: parts.applier.committedHash() ?? null,
   });
+  const control = await startControlServer(
+    controlSocketPath(config.stateDir),
+    async (request) => {
+      const result = await exclusive(() =>
+        request.op === 'rollback'
+          ? reconciler.rollback(request.to)
+          : reconciler.release('released by an operator (vpsie-lb-agent release)'),
+      );
+      if (result.ok) {
+        obs.onOperator(request.op);
+        loop.trigger(request.op);
+      }
+      return { ok: result.ok, message: result.message };
+    },
+    logger,
+  );
   loop.start();
   certificates.start();
 
@@ -243,11 +278,24 @@ export async function startAgent(
     loop,
     observability: obs,
     applierStrategy: parts.applier.strategy,
+    async reload(loaded, file) {
+      const next = await reloadConfig(current, loaded, file, { logger, events: parts.events });
+      if (next !== undefined) {
+        current = next;
+        parse = parseWith(current);
+        loop.setIntervalMs(current.vpsie.pollIntervalMs);
+        if (logger.level !== undefined) logger.level = current.logging.level;
+      }
+      loop.trigger('sighup');
+    },
     async stop() {
       unwatch?.();
+      await control.close();
       certificates.stop();
       const finished = await loop.stop(30_000);
       if (!finished) logger.warn({}, 'the reconcile in flight did not finish within 30s; stopping anyway');
+      // An operator's rollback that was already running finishes before the applier lets go of Envoy.
+      else await exclusive(async () => undefined);
       await parts.events.enqueue('agent_stopping', 'agent stopping', {});
       const flushed = (await parts.events.flush?.(5_000)) ?? true;
       if (!flushed)

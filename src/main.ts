@@ -17,11 +17,22 @@ Commands:
                                           print the configuration hash as the last line
   launcher --socket PATH [--config FILE]  run the Envoy launcher service (owns the Envoy processes)
 
+Operator commands (--config defaults to /etc/vpsie-lb/agent.yaml when it exists):
+  status [--server URL] [--json]          the running agent: convergence, Envoy, listeners, pools, backends,
+                                          certificates, last transactions; exit 0 converged and serving, else 1
+  history [--json]                        every transaction kept in state_dir, newest first
+  plan --spec FILE|- [--json]             what applying the document would change against the committed
+                                          generation; exit 0 no change, 3 changes, 1 invalid document,
+                                          4 state_dir unreadable
+  rollback [--to GENERATION]              put a kept generation back (default: the one before) and hold it
+                                          until the spec changes or: release
+  release                                 end a hold; the spec is applied again
+
 Options:
   -h, --help      show this help
   -v, --version   print the version
 
-Exit status: 0 ok, 1 invalid spec or failure, 2 usage or configuration error.
+Exit status: 0 ok, 1 invalid spec or failure, 2 usage or configuration error (plan: see above).
 `;
 
 function version(): string {
@@ -77,6 +88,32 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { launcherCommand } = await import('./commands/launcher.ts');
       return launcherCommand({ socket: values.socket, config: values.config });
     }
+    case 'status': {
+      const { statusCommand } = await import('./commands/status.ts');
+      return statusCommand({ server: values.server, config: values.config, json: values.json === true });
+    }
+    case 'history': {
+      const { historyCommand } = await import('./commands/history.ts');
+      return historyCommand({ config: values.config, json: values.json === true });
+    }
+    case 'plan': {
+      if (values.spec === undefined) return usageError('plan needs --spec FILE (or - for standard input)');
+      const { planCommand } = await import('./commands/plan.ts');
+      return planCommand({ spec: values.spec, config: values.config, json: values.json === true });
+    }
+    case 'rollback': {
+      const { controlCommand, parseGeneration } = await import('./commands/rollback.ts');
+      const to = parseGeneration(values.to);
+      if (typeof to === 'string') return usageError(to);
+      return controlCommand({
+        config: values.config,
+        request: { op: 'rollback', ...(to === undefined ? {} : { to }) },
+      });
+    }
+    case 'release': {
+      const { controlCommand } = await import('./commands/rollback.ts');
+      return controlCommand({ config: values.config, request: { op: 'release' } });
+    }
     default:
       return usageError(`unknown command ${JSON.stringify(command)}`);
   }
@@ -94,6 +131,9 @@ function parseCommandLine(argv: readonly string[]) {
       spec: { type: 'string' },
       out: { type: 'string' },
       socket: { type: 'string' },
+      server: { type: 'string' },
+      json: { type: 'boolean' },
+      to: { type: 'string' },
     },
   });
 }

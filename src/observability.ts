@@ -21,6 +21,8 @@ import { adminPrometheusSource } from './server/envoy-prometheus.ts';
 import { createAgentServer } from './server/server.ts';
 import { type AgentStatus, lastReconcileOf, secondsToExpiry } from './server/status.ts';
 import type { DomainCertificate } from './tls/manager.ts';
+import type { Hold } from './apply/hold.ts';
+import { listenerStatus } from './server/listener-status.ts';
 
 /** What the Envoy applier can tell about the process it manages (absent when Envoy is not run by the agent). */
 export interface EnvoyView {
@@ -47,6 +49,8 @@ export interface ObservabilityDeps {
   readonly api?: BackendHealthApi & LbStatusApi & MetricsSummaryApi;
   readonly healthIntervalMs?: number;
   readonly metricsIntervalMs?: number;
+  /** An operator's hold, if one is in effect. */
+  readonly hold?: () => Hold | undefined;
 }
 
 export interface Observability {
@@ -55,6 +59,8 @@ export interface Observability {
   onReport(report: ReconcileReport): void;
   /** The committed certificates, by domain (served host, or LB id). */
   onCertificates(list: readonly DomainCertificate[]): void;
+  /** After an operator's rollback or release: the hold gauge and counters follow. */
+  onOperator(kind: 'rollback' | 'release'): void;
   readiness(): { ready: boolean; reason?: string };
   status(): AgentStatus;
   start(): Promise<{ host: string; port: number }>;
@@ -176,7 +182,10 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       };
     }
     const applied = applier.committedHash();
-    if (applied !== desiredHash) {
+    const hold = deps.hold?.();
+    // Held on purpose: serving the generation the operator chose is ready (the hold alert says why it differs).
+    const held = hold !== undefined && applied === hold.toHash;
+    if (applied !== desiredHash && !held) {
       return {
         ready: false,
         reason: `desired configuration ${desiredHash.slice(0, 12)} is not applied (applied: ${applied?.slice(0, 12) ?? 'none'})`,
@@ -198,8 +207,11 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     const now = new Date();
     // Computed now rather than the reporter's last tick: /status must not lag Envoy by a health interval.
     const verdict = computeLbStatus(lbStatusInputs());
+    const hold = deps.hold?.();
+    const backends = backendHealth.backends();
     return {
       lb_id: spec?.id ?? null,
+      lb_name: spec?.name ?? null,
       source: deps.sourceDescription,
       desired_hash: desiredHash ?? null,
       applied_hash: applier.committedHash() ?? null,
@@ -213,7 +225,18 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       },
       last_reconcile: lastReconcileOf(reconciler.lastReport),
       transactions: [...deps.history.list()].reverse().slice(0, 10),
-      backends: backendHealth.backends(),
+      backends,
+      listeners: listenerStatus(spec, backends),
+      hold:
+        hold === undefined
+          ? null
+          : {
+              since: hold.since,
+              from_hash: hold.fromHash,
+              to_hash: hold.toHash,
+              generation: hold.generation,
+              transaction_id: hold.transactionId,
+            },
       event_queue: { depth: deps.eventQueue?.depth() ?? 0, dropped: deps.eventQueue?.dropped() ?? 0 },
       certificates: certificates.map((c) => ({
         domain: c.label,
@@ -242,6 +265,8 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       if (report.rolledBack) metrics.incRollback();
       if (report.hash !== undefined && report.result !== 'rejected') desiredHash = report.hash;
       applyFailed = lastApplyFailed(applyFailed, report);
+      metrics.setHold(deps.hold?.() !== undefined);
+      metrics.setConverged(desiredHash !== undefined && desiredHash === applier.committedHash());
       void probeEnvoy();
       if (deps.eventQueue) metrics.setEventQueue(deps.eventQueue.depth(), deps.eventQueue.dropped());
       for (const c of certificates)
@@ -258,6 +283,11 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     },
     readiness,
     status,
+    onOperator(kind) {
+      if (kind === 'rollback') metrics.incOperatorRollback();
+      metrics.setHold(deps.hold?.() !== undefined);
+      metrics.setConverged(desiredHash !== undefined && desiredHash === applier.committedHash());
+    },
     async start() {
       const address = await server.start();
       if (deps.envoy) {

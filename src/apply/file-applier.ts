@@ -1,7 +1,7 @@
 import type { FileOwner } from '../util/atomic.ts';
 import { errorMessage } from '../util/errors.ts';
 import { type AppliedState, readAppliedState, writeAppliedState } from './applied-state.ts';
-import { GenerationStore } from './generations.ts';
+import { type GenerationMeta, GenerationStore } from './generations.ts';
 import { installFiles, isInstalled } from './install.ts';
 import type { Applier, ApplyOutcome, Generation } from './types.ts';
 
@@ -45,6 +45,18 @@ export class FileApplier implements Applier {
 
   committedHash(): string | undefined {
     return this.applied?.hash;
+  }
+
+  committedGeneration(): number | undefined {
+    return this.applied?.generation;
+  }
+
+  generations(): Promise<GenerationMeta[]> {
+    return this.store.list();
+  }
+
+  loadGeneration(seq: number): Promise<Generation | undefined> {
+    return this.store.load(seq);
   }
 
   /** After a crash the live files may be half-way between two generations: put the committed one back. */

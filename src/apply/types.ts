@@ -62,6 +62,14 @@ export interface Applier {
   /** The hash of the generation that is committed and live, if any. */
   committedHash(): string | undefined;
   apply(generation: Generation, transactionId: string): Promise<ApplyOutcome>;
+  /** The committed generations kept in state_dir, newest first (for an operator's rollback). */
+  generations?(): Promise<
+    readonly { readonly seq: number; readonly hash: string; readonly createdAt: string }[]
+  >;
+  /** A kept generation's files, as committed. */
+  loadGeneration?(seq: number): Promise<Generation | undefined>;
+  /** The sequence number of the committed generation. */
+  committedGeneration?(): number | undefined;
   /** Agent exit: release what the applier holds (Envoy keeps serving unless configured otherwise). */
   close?(): Promise<void>;
 }

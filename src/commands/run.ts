@@ -27,7 +27,13 @@ export async function runCommand(args: { config: string }): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const onHup = () => agent.loop.trigger('sighup');
+    // systemctl reload: agent.yaml read again (the valid parts taken, an invalid file refused), then a poll at once.
+    const onHup = () => {
+      void loadAgentConfig(args.config).then(
+        (next) => agent.reload(next, args.config),
+        (err: unknown) => logger.error({ error: errorMessage(err) }, 'reload failed'),
+      );
+    };
     const onStop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;

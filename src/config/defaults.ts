@@ -13,6 +13,8 @@ export function defaultAgentConfig(): AgentConfig {
       requestTimeoutMs: 15_000,
       healthIntervalMs: 10_000,
       metricsIntervalMs: 60_000,
+      specPath: '/loadbalancers/{id}',
+      authScheme: 'bearer',
     },
     source: { type: 'vpsie' },
     envoy: {

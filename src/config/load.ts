@@ -254,6 +254,8 @@ function buildConfig(
       requestTimeoutMs: v.request_timeout ?? d.vpsie.requestTimeoutMs,
       healthIntervalMs: v.health_interval ?? d.vpsie.healthIntervalMs,
       metricsIntervalMs: v.metrics_interval ?? d.vpsie.metricsIntervalMs,
+      specPath: v.spec_path ?? d.vpsie.specPath,
+      authScheme: v.auth_scheme ?? d.vpsie.authScheme,
     },
     source:
       sourcePath === undefined || sourcePath === ''

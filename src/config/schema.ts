@@ -142,6 +142,22 @@ const section = <S extends z.core.$ZodLooseShape>(shape: S) =>
 
 export const LOADBALANCER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * vpsie.spec_path: absolute, plain segments (no query, fragment, `.`/`..` or percent escapes, which could point the
+ * key somewhere else on the host), and `{id}` exactly once so the agent fetches its own load balancer.
+ */
+export function specPathProblem(s: string): string | undefined {
+  const shown = show(s);
+  if (!s.startsWith('/')) return `must start with /, like /api/v1/lb/{id}, got ${shown}`;
+  const segments = s.slice(1).split('/');
+  if (segments.some((seg) => !/^[A-Za-z0-9_~{}.-]+$/.test(seg) || seg === '.' || seg === '..'))
+    return `must be /-separated segments of A-Z a-z 0-9 _ ~ . - (no empty, . or .. segments), got ${shown}`;
+  if (s.split('{id}').length !== 2) return `must contain {id} exactly once, got ${shown}`;
+  if (s.replace('{id}', '').includes('{') || s.replace('{id}', '').includes('}'))
+    return `only {id} may be written in braces, got ${shown}`;
+  return undefined;
+}
+
 export const agentConfigSchema = z.strictObject(
   {
     vpsie: section({
@@ -177,6 +193,18 @@ export const agentConfigSchema = z.strictObject(
         0,
         86_400_000,
         'How often a metrics summary is posted to the API; 0s turns it off.',
+      ),
+      spec_path: leaf(
+        str().superRefine((s, ctx) => {
+          const problem = specPathProblem(s);
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', input: s, message: problem });
+        }),
+        'path with {id}',
+        'Where under api_url the spec is fetched; {id} is the percent-encoded loadbalancer_id. The public API uses /api/v1/lb/{id}. Reports keep /loadbalancers/{id}/...',
+      ),
+      auth_scheme: oneOf(
+        ['bearer', 'vpsie-auth'],
+        'How the API key is sent: Authorization: Bearer <key>, or Vpsie-Auth: <key> (what VPSie tools send).',
       ),
     }),
     source: section({
@@ -274,6 +302,8 @@ export function toAgentYaml(c: AgentConfig): Record<string, unknown> {
       request_timeout: formatDuration(c.vpsie.requestTimeoutMs),
       health_interval: formatDuration(c.vpsie.healthIntervalMs),
       metrics_interval: formatDuration(c.vpsie.metricsIntervalMs),
+      spec_path: c.vpsie.specPath,
+      auth_scheme: c.vpsie.authScheme,
     },
     source:
       c.source.path === undefined ? { type: c.source.type } : { type: c.source.type, path: c.source.path },

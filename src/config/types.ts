@@ -3,6 +3,8 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export type LogFormat = 'json' | 'text';
 export type SourceType = 'vpsie' | 'file';
 export type ApplyStrategy = 'dynamic' | 'hot_restart';
+/** How the API key is sent: `Authorization: Bearer <key>`, or `Vpsie-Auth: <key>` as VPSie's own tools do. */
+export type AuthScheme = 'bearer' | 'vpsie-auth';
 
 export interface HostPort {
   readonly host: string;
@@ -24,6 +26,9 @@ export interface AgentConfig {
     readonly healthIntervalMs: number;
     /** How often a metrics summary is posted to the API; 0 = never. */
     readonly metricsIntervalMs: number;
+    /** Path of the spec under apiUrl; `{id}` stands for the percent-encoded loadbalancerId. */
+    readonly specPath: string;
+    readonly authScheme: AuthScheme;
   };
   readonly source: {
     readonly type: SourceType;

@@ -7,7 +7,11 @@ export type EventType =
   | 'critical_failure'
   | 'agent_started'
   | 'agent_stopping'
-  | 'certificate_expiring';
+  | 'certificate_expiring'
+  | 'config_held'
+  | 'hold_released'
+  | 'agent_config_reloaded'
+  | 'agent_config_rejected';
 
 export const EVENT_TYPES: readonly EventType[] = [
   'config_updated',
@@ -18,6 +22,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   'agent_started',
   'agent_stopping',
   'certificate_expiring',
+  'config_held',
+  'hold_released',
+  'agent_config_reloaded',
+  'agent_config_rejected',
 ];
 
 export type JsonValue =

@@ -59,6 +59,7 @@ export function lastApplyFailed(previous: boolean, report: ReconcileReport): boo
     case 'rejected':
       return true;
     case 'applied':
+    case 'held':
       return false;
     default:
       return previous;

@@ -9,6 +9,8 @@ type LogFn = {
 
 /** What the rest of the agent logs through; kept small so nothing else depends on pino's types. */
 export interface Logger {
+  /** pino's level, settable (reload); absent on loggers that drop everything. */
+  level?: string;
   debug: LogFn;
   info: LogFn;
   warn: LogFn;
@@ -22,6 +24,8 @@ export const REDACTED_KEYS: readonly string[] = [
   'api_key',
   'authorization',
   'Authorization',
+  'vpsie-auth',
+  'Vpsie-Auth',
   'privateKey',
   'private_key',
   'private_key_pem',

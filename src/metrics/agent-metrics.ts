@@ -14,6 +14,7 @@ const RECONCILE_RESULTS: readonly ReconcileResult[] = [
   'rejected',
   'failed',
   'source_error',
+  'held',
 ];
 
 /** Reconciles span a cheap hash compare (ms) to a hot restart with verification (tens of seconds). */
@@ -41,6 +42,9 @@ export class AgentMetrics {
   readonly #queueDropped: Counter<string>;
   readonly #specRejections: Counter<string>;
   readonly #certExpiry: Gauge<'name' | 'domain'>;
+  readonly #hold: Gauge<string>;
+  readonly #operatorRollbacks: Counter<string>;
+  readonly #converged: Gauge<string>;
   #droppedSeen = 0;
   #configHash: string | undefined;
 
@@ -49,7 +53,7 @@ export class AgentMetrics {
     collectDefaultMetrics({ register: this.registry });
     this.#reconciles = new Counter({
       name: `${PREFIX}reconciles_total`,
-      help: 'Reconciles by result (applied, unchanged, rejected, failed, source_error).',
+      help: 'Reconciles by result (applied, unchanged, rejected, failed, source_error, held).',
       labelNames: ['result'],
       registers,
     });
@@ -121,6 +125,35 @@ export class AgentMetrics {
       labelNames: ['name', 'domain'],
       registers,
     });
+    this.#hold = new Gauge({
+      name: `${PREFIX}hold_active`,
+      help: "1 while an operator's rollback holds the configuration (specs asking for the one rolled back from are not applied).",
+      registers,
+    });
+    this.#hold.set(0);
+    this.#operatorRollbacks = new Counter({
+      name: `${PREFIX}operator_rollbacks_total`,
+      help: 'Rollbacks an operator ran with `vpsie-lb-agent rollback` that were applied.',
+      registers,
+    });
+    this.#converged = new Gauge({
+      name: `${PREFIX}converged`,
+      help: '1 when the configuration the spec asks for is the one committed and live, else 0.',
+      registers,
+    });
+    this.#converged.set(0);
+  }
+
+  setHold(active: boolean): void {
+    this.#hold.set(active ? 1 : 0);
+  }
+
+  incOperatorRollback(): void {
+    this.#operatorRollbacks.inc();
+  }
+
+  setConverged(converged: boolean): void {
+    this.#converged.set(converged ? 1 : 0);
   }
 
   get contentType(): string {

@@ -22,6 +22,7 @@ export interface ReconcileLoopOptions {
  */
 export class ReconcileLoop {
   readonly #options: ReconcileLoopOptions;
+  #intervalMs: number;
   readonly #timers: Timers;
   readonly #random: () => number;
   #timer: unknown;
@@ -34,6 +35,7 @@ export class ReconcileLoop {
 
   constructor(options: ReconcileLoopOptions) {
     this.#options = options;
+    this.#intervalMs = options.intervalMs;
     this.#timers = options.timers ?? realTimers;
     this.#random = options.random ?? Math.random;
   }
@@ -78,7 +80,12 @@ export class ReconcileLoop {
   nextDelay(): number {
     const jitter = this.#options.jitter ?? 0.1;
     const factor = 1 + jitter * (2 * this.#random() - 1);
-    return Math.max(0, Math.round(this.#options.intervalMs * factor));
+    return Math.max(0, Math.round(this.#intervalMs * factor));
+  }
+
+  /** A reloaded poll interval; takes effect from the next scheduled poll. */
+  setIntervalMs(ms: number): void {
+    this.#intervalMs = ms;
   }
 
   get running(): boolean {

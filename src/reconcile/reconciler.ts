@@ -7,6 +7,10 @@ import type { LoadBalancerModel } from '../model/types.ts';
 import { type Problem, formatProblem } from '../util/result.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { EventType } from '../events/types.ts';
+import type { HoldStore } from '../apply/hold.ts';
+import type { SpecArchive } from '../apply/spec-archive.ts';
+import { type OperatorResult, operatorRollback } from './rollback.ts';
+import { HoldKeeper } from './hold-keeper.ts';
 
 /** The event types live with the event queue; the reconciler speaks of them as kinds. */
 export type EventKind = EventType;
@@ -28,7 +32,8 @@ export type PrepareOutcome =
   | { ok: true; generation: Generation }
   | { ok: false; stage: string; problems: readonly Problem[] };
 
-export type ReconcileResult = 'applied' | 'unchanged' | 'rejected' | 'failed' | 'source_error';
+/** `held`: the spec asks for the configuration an operator rolled back from; it is not applied while held. */
+export type ReconcileResult = 'applied' | 'unchanged' | 'rejected' | 'failed' | 'source_error' | 'held';
 
 export interface ReconcileReport {
   readonly result: ReconcileResult;
@@ -52,6 +57,10 @@ export interface ReconcilerDeps {
   readonly events: EventSink;
   readonly logger: LogSink;
   readonly now?: () => Date;
+  /** An operator's hold (rollback); absent: specs are always applied. */
+  readonly hold?: HoldStore;
+  /** Spec texts of committed configurations (what a hold serves is described from it). */
+  readonly specs?: SpecArchive;
   /** Called after every reconcile (metrics, status). */
   readonly onReport?: (report: ReconcileReport, spec: LoadBalancerModel | undefined) => void;
 }
@@ -75,6 +84,9 @@ export class Reconciler {
   #lastText: string | undefined;
   #spec: LoadBalancerModel | undefined;
   #lastReport: ReconcileReport | undefined;
+  /** The configuration the spec asked for at the last reconcile that got that far. */
+  #desiredHash: string | undefined;
+  readonly #holds: HoldKeeper;
   /** The configuration whose apply failed last, and when it may be tried again. */
   #failed: { hash: string; stage: string; attempts: number; retryAt: number } | undefined;
   /** The text whose configuration is the committed one, and how many polls skipped its re-check since. */
@@ -83,19 +95,46 @@ export class Reconciler {
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? (() => new Date());
+    this.#holds = new HoldKeeper(deps);
   }
 
   get lastReport(): ReconcileReport | undefined {
     return this.#lastReport;
   }
 
-  /** The spec most recently accepted (validated), if any. */
+  /** The spec most recently accepted (validated), if any; while held, the spec of what serves. */
   get spec(): LoadBalancerModel | undefined {
-    return this.#spec;
+    return this.#holds.heldSpec ?? this.#spec;
+  }
+
+  get desiredHash(): string | undefined {
+    return this.#desiredHash;
+  }
+
+  /** Puts a kept generation back and holds it (see rollback.ts). The caller keeps it apart from reconciles. */
+  async rollback(to: number | undefined): Promise<OperatorResult> {
+    const hold = this.#deps.hold;
+    if (hold === undefined) return { ok: false, message: 'holds are not available here' };
+    const result = await operatorRollback(
+      { ...this.#deps, hold, now: this.#now },
+      this.#desiredHash ?? hold.current?.fromHash,
+      to,
+    );
+    if (result.ok) {
+      this.#failed = undefined;
+      await this.#holds.loadHeldSpec();
+    }
+    return result;
+  }
+
+  /** Ends a hold; the next reconcile applies the spec as usual. */
+  release(reason: string): Promise<OperatorResult> {
+    return this.#holds.release(reason);
   }
 
   /** Settles transactions a crash left open, after the applier put the committed generation back. */
   async recover(): Promise<void> {
+    await this.#holds.load();
     await this.#deps.applier.recover();
     for (const open of this.#deps.history.open()) {
       await this.#deps.history.update(open.id, 'rolled_back', {
@@ -186,6 +225,9 @@ export class Reconciler {
     // is news and gets its own config_rejected event, even for a spec text seen before.
     this.#rejected.clear();
     const { generation } = prepared;
+    this.#desiredHash = generation.hash;
+    const heldBy = await this.#holds.check(generation.hash);
+    if (heldBy !== undefined) return done({ result: 'held', hash: generation.hash, error: heldBy });
     const previousHash = applier.committedHash();
     if (previousHash === generation.hash) {
       this.#failed = undefined;
@@ -221,6 +263,7 @@ export class Reconciler {
     if (outcome.ok) {
       this.#failed = undefined;
       await history.update(tx.id, 'committed', { stage: 'commit', epoch: outcome.epoch });
+      await this.#holds.archive(generation.hash, text);
       logger.info(
         {
           hash: generation.hash,

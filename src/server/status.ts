@@ -6,6 +6,8 @@ import type { ReconcileReport, ReconcileResult } from '../reconcile/reconciler.t
 
 export interface AgentStatus {
   readonly lb_id: string | null;
+  /** The spec's (informational) name. */
+  readonly lb_name: string | null;
   /** e.g. `vpsie https://api.vpsie.com/…` or `file /etc/vpsie-lb/spec.json` (never the API key). */
   readonly source: string;
   /** Hash of the configuration the current spec renders to (what the agent wants live). */
@@ -26,6 +28,10 @@ export interface AgentStatus {
   /** The last few transactions, newest first. */
   readonly transactions: readonly TransactionRecord[];
   readonly backends: readonly BackendStatusEntry[];
+  /** The same backends by listener and pool: what an operator reads first (one listener per rule). */
+  readonly listeners: readonly ListenerStatus[];
+  /** An operator's rollback holding the configuration, or null. */
+  readonly hold: HoldStatus | null;
   readonly event_queue: { readonly depth: number; readonly dropped: number };
   readonly certificates: readonly {
     /** The served host (VPSie form) or the LB id (flat form) the certificate is for. */
@@ -37,6 +43,29 @@ export interface AgentStatus {
   }[];
   readonly version: string;
   readonly uptime_seconds: number;
+}
+
+export interface ListenerStatus {
+  readonly name: string;
+  readonly protocol: string;
+  readonly port: number;
+  readonly pools: readonly {
+    readonly name: string;
+    readonly algorithm: string;
+    /** Host names (virtual hosts/domains) routed to this pool; empty when the pool takes everything. */
+    readonly domains: readonly string[];
+    readonly backends: readonly BackendStatusEntry[];
+  }[];
+}
+
+export interface HoldStatus {
+  readonly since: string;
+  /** Not applied while held: the configuration the spec asked for when the operator rolled back. */
+  readonly from_hash: string;
+  /** What serves while held. */
+  readonly to_hash: string;
+  readonly generation: number;
+  readonly transaction_id: string;
 }
 
 export interface LastReconcile {

@@ -25,7 +25,8 @@ export class VpsieSpecSource implements SpecSource {
 
   constructor(client: VpsieClient, config: AgentConfig['vpsie']) {
     this.#client = client;
-    this.description = `vpsie ${config.apiUrl}/loadbalancers/${encodeURIComponent(config.loadbalancerId)}`;
+    const path = config.specPath.replace('{id}', encodeURIComponent(config.loadbalancerId));
+    this.description = `vpsie ${config.apiUrl.replace(/\/+$/, '')}${path}`;
   }
 
   async fetch() {

@@ -50,6 +50,10 @@ export interface FakeVpsieApiOptions {
   readonly loadbalancerId?: string;
   /** Path prefix the API lives under (default /v2). */
   readonly prefix?: string;
+  /** Where (under the prefix) the spec is served, `{id}` for the id; default /loadbalancers/{id}. Reports keep theirs. */
+  readonly specPath?: string;
+  /** How the key must arrive: `Authorization: Bearer` (default) or `Vpsie-Auth`. */
+  readonly authScheme?: 'bearer' | 'vpsie-auth';
 }
 
 const etagOf = (text: string): string => `"${createHash('sha256').update(text).digest('hex').slice(0, 16)}"`;
@@ -164,6 +168,11 @@ export class FakeVpsieApi {
     return `${this.prefix}/loadbalancers/${encodeURIComponent(this.loadbalancerId)}`;
   }
 
+  #specPath(): string {
+    const path = this.options.specPath ?? '/loadbalancers/{id}';
+    return `${this.prefix}${path.replace('{id}', encodeURIComponent(this.loadbalancerId))}`;
+  }
+
   /** Bodies of successfully stored event POSTs, parsed. */
   readonly events: unknown[] = [];
   readonly statusUpdates: unknown[] = [];
@@ -171,7 +180,7 @@ export class FakeVpsieApi {
   readonly metrics: unknown[] = [];
 
   specRequests(): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === 'GET' && r.path === this.#lbPath());
+    return this.requests.filter((r) => r.method === 'GET' && r.path === this.#specPath());
   }
 
   eventRequests(): RecordedRequest[] {
@@ -309,7 +318,11 @@ export class FakeVpsieApi {
       res.end(body);
     };
     const key = this.options.apiKey;
-    if (key !== undefined && rec.headers.authorization !== `Bearer ${key}`) {
+    const authorized =
+      this.options.authScheme === 'vpsie-auth'
+        ? rec.headers['vpsie-auth'] === key && rec.headers.authorization === undefined
+        : rec.headers.authorization === `Bearer ${key}`;
+    if (key !== undefined && !authorized) {
       send(401, '{"error":"unauthorized"}', { 'content-type': 'application/json' });
       return;
     }
@@ -321,7 +334,7 @@ export class FakeVpsieApi {
         return rec.body;
       }
     };
-    if (rec.method === 'GET' && rec.path === lb) {
+    if (rec.method === 'GET' && rec.path === this.#specPath()) {
       if (this.#etag !== undefined && rec.headers['if-none-match'] === this.#etag) {
         send(304, '', { etag: this.#etag });
         return;

@@ -26,12 +26,13 @@ export interface CliProcess {
 }
 
 /** Runs the real CLI (`node --import tsx src/cli.ts …`) as a child process. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, stdin?: string): CliProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (stdin !== undefined) child.stdin?.end(stdin);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();

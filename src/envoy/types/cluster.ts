@@ -94,8 +94,8 @@ export interface Cluster {
   /** Inline for STATIC/STRICT_DNS; EDS clusters get theirs from eds_cluster_config. */
   readonly load_assignment?: ClusterLoadAssignment;
   readonly eds_cluster_config?: { readonly eds_config: ConfigSource };
-  readonly ignore_health_on_host_removal?: boolean;
   readonly health_checks?: readonly HealthCheck[];
+  readonly ignore_health_on_host_removal?: boolean;
   readonly circuit_breakers?: CircuitBreakers;
   readonly transport_socket?: UpstreamTlsTransportSocket;
   readonly transport_socket_matches?: readonly TransportSocketMatch[];

@@ -243,6 +243,16 @@ export function createVpsieClient(opts: VpsieClientOptions): VpsieClient {
   const base = checkApiUrl(vpsie);
   let lastEtag: string | undefined;
 
+  const authHeader = (): Record<string, string> =>
+    vpsie.authScheme === 'vpsie-auth'
+      ? { 'vpsie-auth': apiKey.reveal() }
+      : { authorization: `Bearer ${apiKey.reveal()}` };
+  // vpsie.spec_path, already checked by the config loader: plain segments, `{id}` once.
+  const specSegments = vpsie.specPath
+    .split('/')
+    .filter((seg) => seg !== '')
+    .map((seg) => seg.replace('{id}', vpsie.loadbalancerId));
+
   const urlFor = (root: URL, segments: readonly string[]): URL => {
     const u = new URL(root.href);
     const prefix = u.pathname.replace(/\/+$/, '');
@@ -263,8 +273,7 @@ export function createVpsieClient(opts: VpsieClientOptions): VpsieClient {
       const refusal = checkTarget(url, vpsie.allowedHosts, insecure);
       if (refusal) return { ok: false, error: refusal };
       // The key goes only to the configured origin.
-      const sendHeaders =
-        url.origin === start.origin ? { ...headers, authorization: `Bearer ${apiKey.reveal()}` } : headers;
+      const sendHeaders = url.origin === start.origin ? { ...headers, ...authHeader() } : headers;
       const t0 = now();
       const x = await exchange(transport, {
         method,
@@ -333,7 +342,10 @@ export function createVpsieClient(opts: VpsieClientOptions): VpsieClient {
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       };
     }
-    const hint = s === 404 ? ` — check loadbalancer_id "${safeText(vpsie.loadbalancerId, apiKey, 100)}"` : '';
+    const hint =
+      s === 404
+        ? ` — check loadbalancer_id "${safeText(vpsie.loadbalancerId, apiKey, 100)}" and vpsie.spec_path "${vpsie.specPath}"`
+        : '';
     return { kind: 'http', status: s, retryable: false, message: `${where}: HTTP ${s}${hint}${said}` };
   }
 
@@ -346,7 +358,8 @@ export function createVpsieClient(opts: VpsieClientOptions): VpsieClient {
     body: string | undefined,
   ): Promise<ApiResult<{ response: RawResponse; url: URL }>> {
     if (!base.ok) return apiFail(base.error);
-    const url = urlFor(base.value, ['loadbalancers', vpsie.loadbalancerId, ...segments]);
+    const path = endpoint === 'spec' ? specSegments : ['loadbalancers', vpsie.loadbalancerId, ...segments];
+    const url = urlFor(base.value, path);
     const began = now();
     const tries = Math.max(1, Math.floor(limits.maxAttempts));
     let last: ApiError | undefined;

@@ -15,6 +15,8 @@ export function devConfig(api: FakeVpsieApi, over: Partial<AgentConfig['vpsie']>
     requestTimeoutMs: 2_000,
     healthIntervalMs: 10_000,
     metricsIntervalMs: 60_000,
+    specPath: '/loadbalancers/{id}',
+    authScheme: 'bearer',
     ...over,
   };
 }
@@ -30,6 +32,8 @@ export function strictConfig(apiUrl: string, over: Partial<AgentConfig['vpsie']>
     requestTimeoutMs: 2_000,
     healthIntervalMs: 10_000,
     metricsIntervalMs: 60_000,
+    specPath: '/loadbalancers/{id}',
+    authScheme: 'bearer',
     ...over,
   };
 }

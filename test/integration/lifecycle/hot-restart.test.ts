@@ -146,7 +146,10 @@ describe('hot restart by epoch with the Envoy double', () => {
       return s.pid !== undefined && s.pid !== first && s.running ? s.pid : undefined;
     });
     assert.equal((await adminOf(t).serverInfo()).state, 'LIVE');
-    assert.equal((await readEnvoyState(t.config.stateDir))?.hash, good.hash);
+    // The supervisor's memory runs one write ahead of envoy.json: wait for the file, not just the new pid.
+    await eventually('envoy.json naming the restarted epoch', async () =>
+      (await readEnvoyState(t.config.stateDir))?.hash === good.hash ? true : undefined,
+    );
     assert.equal((await versionsOf(t)).clusters, undefined);
     // Now every start crashes soon after LIVE: after 5 exits the supervisor gives up and reports.
     // Double only: stands for a real Envoy that keeps dying soon after LIVE (a crash bug, the OOM killer).

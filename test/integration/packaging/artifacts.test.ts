@@ -158,6 +158,9 @@ describe('Debian packages', () => {
         ['/etc/envoy/dynamic/', 'drwxr-x---'],
         ['/var/lib/vpsie-lb/', 'drwxr-x---'],
         ['/usr/share/doc/vpsie-lb-agent/copyright', '-rw-r--r--'],
+        ['/usr/share/vpsie-lb-agent/grafana-dashboard.json', '-rw-r--r--'],
+        ['/usr/share/vpsie-lb-agent/prometheus-alerts.yml', '-rw-r--r--'],
+        ['/usr/share/vpsie-lb-agent/prometheus-alerts.test.yml', '-rw-r--r--'],
       ];
       for (const [path, perms] of expect) assert.equal(entries.get(path)?.perms, perms, path);
       for (const [path, e] of entries) assert.equal(e.owner, 'root/root', path);

@@ -40,6 +40,10 @@ describe('systemd units', () => {
     mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
     writeFileSync(join(root, 'usr', 'bin', 'vpsie-lb-agent'), '#!/bin/sh\n');
     chmodSync(join(root, 'usr', 'bin', 'vpsie-lb-agent'), 0o755);
+    // ExecReload's /bin/kill (procps, a dependency of the package).
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    writeFileSync(join(root, 'bin', 'kill'), '#!/bin/sh\n');
+    chmodSync(join(root, 'bin', 'kill'), 0o755);
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 

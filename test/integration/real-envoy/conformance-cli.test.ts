@@ -215,3 +215,17 @@ describe('command line: exit codes and wording', () => {
     }
   });
 });
+
+test('SIGTERM: both exit 0 (last: stops the two serving instances)', async () => {
+  const exits = await Promise.all(
+    WHICH.map(async (w) => {
+      const e = envoys.get(w) as ServingEnvoy;
+      process.kill(e.process.pid, 'SIGTERM');
+      return e.process.exited;
+    }),
+  );
+  assert.deepEqual(exits, [
+    { code: 0, signal: null },
+    { code: 0, signal: null },
+  ]);
+});

@@ -55,7 +55,7 @@ describe('VPSie form on the real Envoy: changes stay local', () => {
     backends.push(echo);
     const [portB, portC] = [await freePort(), await freePort()];
 
-    type Variant = { bScheme: 'http' | 'tcp'; redirect: boolean; poolSize: number };
+    type Variant = { bScheme: 'http' | 'tcp'; redirect: boolean; poolSize: number; dropFirst?: boolean };
     let lbPort = 0;
     const spec = (v: Variant) => ({
       identifier: 'lb-real',
@@ -75,7 +75,9 @@ describe('VPSie form on the real Envoy: changes stay local', () => {
               domainId: 'app',
               domainName: 'app.example.com',
               healthCheckPath: '/healthz',
-              backends: pool.members.slice(0, v.poolSize).map((m) => ({ ip: m.ip, identifier: m.id })),
+              backends: pool.members
+                .slice(v.dropFirst === true ? 1 : 0, v.poolSize)
+                .map((m) => ({ ip: m.ip, identifier: m.id })),
             },
             ...(v.redirect
               ? [{ domainId: 'moved', domainName: 'moved.example.com', redirectHTTP: 1, backends: [] }]
@@ -178,6 +180,18 @@ describe('VPSie form on the real Envoy: changes stay local', () => {
       return undefined;
     });
     await stillOpen('backend change');
+
+    // 4. A backend leaves (still healthy): endpoints only, and it gets no more requests at once.
+    const removal = await change({ ...variant, dropFirst: true });
+    assert.deepEqual(removal, {}, 'no listener or cluster modified, added or removed');
+    await waitFor('the removed backend out of rotation', 30_000, async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 9; i++) seen.add((await hostGet(agent.lbPort, host)).body);
+      return !seen.has('a1') ? true : undefined;
+    });
+    const after9 = new Set<string>();
+    for (let i = 0; i < 9; i++) after9.add((await hostGet(agent.lbPort, host)).body);
+    assert.deepEqual([...after9].sort(), ['a2', 'a3']);
     keepAlive.destroy();
     tcp.socket.destroy();
   });

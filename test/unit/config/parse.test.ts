@@ -79,6 +79,8 @@ describe('every key names itself in its errors', () => {
       'vpsie.request_timeout': 15,
       'vpsie.health_interval': 10,
       'vpsie.metrics_interval': true,
+      'vpsie.spec_path': 'api/v1/lb/{id}',
+      'vpsie.auth_scheme': 'basic',
       'source.type': 'ftp',
       'source.path': 7,
       'envoy.config_path': false,
@@ -116,6 +118,27 @@ describe('every key names itself in its errors', () => {
       assert.equal(problems.length, 1, `${key}: ${problems.join('; ')}`);
       assert.match(problems[0]!, new RegExp(`^${key.replace('.', '\\.')}(\\[0\\])?: .*got`), problems[0]);
     }
+  });
+
+  it('vpsie.spec_path: absolute plain segments with {id} exactly once', () => {
+    const good = parseObject(withKey('vpsie.spec_path', '/api/v1/lb/{id}'));
+    assert.ok(good.ok && good.value.vpsie.specPath === '/api/v1/lb/{id}');
+    for (const [bad, why] of [
+      ['/api/v1/lb', 'must contain {id} exactly once'],
+      ['/lb/{id}/{id}', 'must contain {id} exactly once'],
+      ['/lb/{id}?x=1', 'segments of'],
+      ['/lb/../{id}', 'segments of'],
+      ['/lb//{id}', 'segments of'],
+      ['/lb/%2e%2e/{id}', 'segments of'],
+      ['/lb/{name}/{id}', 'only {id} may be written in braces'],
+    ] as const) {
+      const problems = problemsOf(parseObject(withKey('vpsie.spec_path', bad)));
+      assert.equal(problems.length, 1, bad);
+      assert.ok(problems[0]!.startsWith('vpsie.spec_path: ') && problems[0]!.includes(why), problems[0]);
+    }
+    assert.deepEqual(problemsOf(parseObject(withKey('vpsie.auth_scheme', 'basic'))), [
+      'vpsie.auth_scheme: must be one of bearer, vpsie-auth, got "basic"',
+    ]);
   });
 
   it('messages read as documented', () => {

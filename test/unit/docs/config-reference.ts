@@ -26,6 +26,8 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'vpsie.request_timeout': '20s',
   'vpsie.health_interval': '5s',
   'vpsie.metrics_interval': '0s',
+  'vpsie.spec_path': '/api/v1/lb/{id}',
+  'vpsie.auth_scheme': 'vpsie-auth',
   'source.type': 'vpsie',
   'source.path': './spec.json',
   'envoy.config_path': '/etc/envoy/dynamic',

@@ -26,7 +26,7 @@ function logSecrets(format: 'json' | 'text'): string {
   log.info(
     {
       apiKey: new Secret(API_KEY),
-      request: { headers: { authorization: BEARER, accept: 'application/json' } },
+      request: { headers: { authorization: BEARER, 'vpsie-auth': API_KEY, accept: 'application/json' } },
       tls: { private_key_pem: PEM },
       deep: { a: { b: { c: { token: API_KEY, password: API_KEY } } } },
       list: [{ api_key: API_KEY }],

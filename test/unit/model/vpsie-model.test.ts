@@ -209,6 +209,21 @@ describe('VPSie form → model', () => {
     assert.equal(r.endpoints.length, 5);
   });
 
+  it('a reconcile checks the packaging its strategy runs; render checks both', () => {
+    const r = render(m);
+    // A static bootstrap broken on purpose: only the checks that include static.yaml see it.
+    const broken = {
+      ...r,
+      staticBootstrap: { ...r.staticBootstrap, admin: { address: 'nowhere' } },
+    } as unknown as typeof r;
+    const files = (packagings: 'runtime' | 'static' | 'both') => [
+      ...new Set(schemaProblems(broken, packagings).map((p) => p.path.split(':')[0])),
+    ];
+    assert.deepEqual(files('runtime'), []);
+    assert.deepEqual(files('static'), ['static.yaml']);
+    assert.deepEqual(files('both'), ['static.yaml']);
+  });
+
   it('informational fields change nothing rendered', () => {
     let d = withAt(vpsieDoc(), 'dc_name', 'Other');
     d = withAt(d, 'updated_at', '2030-01-01');

@@ -67,6 +67,7 @@ async function fakeEnvoyAdmin(): Promise<{
 
 const STATUS: AgentStatus = {
   lb_id: 'lb-1',
+  lb_name: 'web',
   source: 'file /etc/vpsie-lb/spec.json',
   desired_hash: 'b'.repeat(64),
   applied_hash: 'a'.repeat(64),
@@ -98,6 +99,8 @@ const STATUS: AgentStatus = {
     { id: 'be-1', address: '10.0.0.1', port: 8080, enabled: true, health: 'healthy' },
     { id: 'be-2', address: '2001:db8::2', port: 8080, enabled: false, health: 'unknown' },
   ],
+  listeners: [],
+  hold: null,
   event_queue: { depth: 1, dropped: 0 },
   certificates: [
     {
