@@ -222,7 +222,7 @@ table(
   [
     'backends',
     'render+schema',
-    'envoy validate+backup',
+    'validate (not for endpoints only) + backup',
     'write',
     'Envoy ack',
     'agent',
