@@ -268,6 +268,8 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       metrics.setHold(deps.hold?.() !== undefined);
       metrics.setConverged(desiredHash !== undefined && desiredHash === applier.committedHash());
       void probeEnvoy();
+      // Envoy's hosts changed: read their health now rather than in the next idle interval.
+      if (report.result === 'applied') backendHealth.refresh();
       if (deps.eventQueue) metrics.setEventQueue(deps.eventQueue.depth(), deps.eventQueue.dropped());
       for (const c of certificates)
         metrics.setCertificateExpiry(c.info.subject, secondsToExpiry(c.info.notAfter, new Date()), c.label);

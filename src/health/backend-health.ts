@@ -230,6 +230,11 @@ export class BackendHealthReporter {
     }));
   }
 
+  /** A tick as soon as possible (never overlapping one in progress): after an apply, Envoy's hosts changed. */
+  refresh(): void {
+    this.#driver?.runSoon();
+  }
+
   /** Runs `tick()` now and then every `intervalMs` (unref'd timers). */
   start(): void {
     this.#driver ??= new IntervalDriver(

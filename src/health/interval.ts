@@ -15,6 +15,8 @@ export class IntervalDriver {
   #handle: unknown;
   #running: Promise<void> | undefined;
   #stopped = true;
+  /** A run was asked for while one was in progress: the next starts as soon as it ends. */
+  #soon = false;
 
   constructor(
     task: () => Promise<void>,
@@ -37,6 +39,17 @@ export class IntervalDriver {
     this.#run();
   }
 
+  /** Runs the task as soon as possible (now, or right after the run in progress), then on the usual interval. */
+  runSoon(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#soon = true;
+      return;
+    }
+    if (this.#handle !== undefined) this.#timers.clearTimeout(this.#handle);
+    this.#run();
+  }
+
   /** Stops scheduling and waits for a run in progress to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -56,7 +69,9 @@ export class IntervalDriver {
       }
     })().finally(() => {
       this.#running = undefined;
-      if (!this.#stopped) this.#handle = this.#timers.setTimeout(() => this.#run(), this.#intervalMs);
+      const delay = this.#soon ? 0 : this.#intervalMs;
+      this.#soon = false;
+      if (!this.#stopped) this.#handle = this.#timers.setTimeout(() => this.#run(), delay);
     });
   }
 }
