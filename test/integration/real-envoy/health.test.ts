@@ -6,17 +6,8 @@ import { after, describe, it } from 'node:test';
 import { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
 import { makeCert } from '../../helpers/certs.ts';
 import { waitFor } from '../../helpers/cli-process.ts';
-import {
-  type Backend,
-  closeAll,
-  HEALTH_PATH,
-  httpBackend,
-  httpsBackend,
-  httpsGet,
-  tally,
-  tcpBackend,
-  tcpHello,
-} from './backends.ts';
+import { type Backend, closeAll, HEALTH_PATH, httpBackend, httpsBackend, tcpBackend } from './backends.ts';
+import { httpsGet, tally, tcpHello } from './clients.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
 const API_KEY = 'real-envoy-health-key-5a4b3c2d1e';
