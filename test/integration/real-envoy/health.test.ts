@@ -39,6 +39,34 @@ const untilStatus = (agent: RealAgent, want: Record<string, string>, what: strin
     return Object.entries(want).every(([id, h]) => seen[id] === h) ? seen : undefined;
   });
 
+/** The agent on a tcp load balancer over b1 and b2, health-checked with `type`. */
+async function tcpAgent(b1: Backend, b2: Backend, type: 'https' | 'tcp'): Promise<RealAgent> {
+  backends.push(b1, b2);
+  const agent = await startRealAgent((port) =>
+    lbSpec(
+      port,
+      'tcp',
+      [
+        { id: 'b1', port: b1.port },
+        { id: 'b2', port: b2.port },
+      ],
+      { health_check: check(type) },
+    ),
+  );
+  agents.push(agent);
+  return agent;
+}
+
+/** `n` sequential answers of `once`, counted by answer. */
+async function counted(n: number, once: () => Promise<string>): Promise<Record<string, number>> {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const answer = await once();
+    seen.set(answer, (seen.get(answer) ?? 0) + 1);
+  }
+  return Object.fromEntries(seen);
+}
+
 describe('real Envoy: active health checks', () => {
   it('http: expected_status and headers are honoured; a failing backend is ejected and taken back; one PUT per change; /status follows', async (t) => {
     const [b1, b2, off] = [await httpBackend('alpha'), await httpBackend('beta'), await httpBackend('off')];
@@ -129,30 +157,15 @@ describe('real Envoy: active health checks', () => {
       await httpsBackend('alpha', cert.certPem, cert.keyPem),
       await httpsBackend('beta', cert.certPem, cert.keyPem),
     ];
-    backends.push(b1, b2);
-    const agent = await startRealAgent((port) =>
-      lbSpec(
-        port,
-        'tcp',
-        [
-          { id: 'b1', port: b1.port },
-          { id: 'b2', port: b2.port },
-        ],
-        { health_check: check('https') },
-      ),
-    );
-    agents.push(agent);
+    const agent = await tcpAgent(b1, b2, 'https');
     // The backends speak only TLS: they turn healthy only if Envoy's probes use TLS.
     await untilStatus(agent, { b1: 'healthy', b2: 'healthy' }, 'both https backends healthy');
     assert.ok(b1.probes.length > 0 && b2.probes.length > 0);
-    const through = async (n: number) => {
-      const seen = new Map<string, number>();
-      for (let i = 0; i < n; i++) {
+    const through = (n: number) =>
+      counted(n, async () => {
         const r = await httpsGet(agent.lbPort, { servername: 'backend.example.test', ca: cert.certPem });
-        seen.set(r.body, (seen.get(r.body) ?? 0) + 1);
-      }
-      return Object.fromEntries(seen);
-    };
+        return r.body;
+      });
     assert.deepEqual(await through(6), { alpha: 3, beta: 3 });
 
     b2.healthStatus = 503;
@@ -165,29 +178,14 @@ describe('real Envoy: active health checks', () => {
 
   it('tcp: a backend that refuses connections is ejected, and taken back when it listens again', async () => {
     const [b1, b2] = [await tcpBackend('alpha'), await tcpBackend('beta')];
-    backends.push(b1, b2);
-    const agent = await startRealAgent((port) =>
-      lbSpec(
-        port,
-        'tcp',
-        [
-          { id: 'b1', port: b1.port },
-          { id: 'b2', port: b2.port },
-        ],
-        { health_check: check('tcp') },
-      ),
-    );
-    agents.push(agent);
+    const agent = await tcpAgent(b1, b2, 'tcp');
     await untilStatus(agent, { b1: 'healthy', b2: 'healthy' }, 'both tcp backends healthy');
-    const greetings = async (n: number) => {
-      const seen = new Map<string, number>();
-      for (let i = 0; i < n; i++) {
+    const greetings = (n: number) =>
+      counted(n, async () => {
         const { id, socket } = await tcpHello(agent.lbPort);
         socket.destroy();
-        seen.set(id, (seen.get(id) ?? 0) + 1);
-      }
-      return Object.fromEntries(seen);
-    };
+        return id;
+      });
     assert.deepEqual(await greetings(6), { alpha: 3, beta: 3 });
 
     await b1.setListening(false);
