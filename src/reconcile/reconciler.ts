@@ -5,12 +5,12 @@ import type { TransactionLog } from '../apply/history.ts';
 import type { SpecSource } from '../source/types.ts';
 import type { LoadBalancerModel } from '../model/types.ts';
 import { type Problem, formatProblem } from '../util/result.ts';
-import { errorMessage } from '../util/errors.ts';
 import type { EventType } from '../events/types.ts';
 import type { HoldStore } from '../apply/hold.ts';
 import type { SpecArchive } from '../apply/spec-archive.ts';
 import { type OperatorResult, operatorRollback } from './rollback.ts';
 import { HoldKeeper } from './hold-keeper.ts';
+import { applyInTransaction } from './apply-transaction.ts';
 
 /** The event types live with the event queue; the reconciler speaks of them as kinds. */
 export type EventKind = EventType;
@@ -242,14 +242,13 @@ export class Reconciler {
       return done({ result: 'failed', hash: generation.hash, error });
     }
 
-    const tx = await history.begin(generation.hash, previousHash, applier.strategy);
-    await history.update(tx.id, 'applying', { stage: 'apply' });
-    let outcome: Awaited<ReturnType<Applier['apply']>>;
-    try {
-      outcome = await applier.apply(generation, tx.id);
-    } catch (err) {
-      outcome = { ok: false, stage: 'apply', error: errorMessage(err), restored: false };
-    }
+    const { tx, outcome } = await applyInTransaction(
+      history,
+      applier,
+      generation,
+      previousHash,
+      applier.strategy,
+    );
     const durationMs = this.#now().getTime() - started.getTime();
     if (outcome.ok) {
       this.#failed = undefined;
