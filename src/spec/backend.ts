@@ -109,7 +109,7 @@ export function readAddressField(
  * The id of an item for the uniqueness check: the one read, else the raw non-empty string, so a duplicate is
  * reported even next to another mistake.
  */
-export function idForUniqueness(read: string | undefined, item: unknown, key: string): string | undefined {
+export function idForUniqueness(item: unknown, key: string, read?: string): string | undefined {
   const raw = read !== undefined ? read : isObject(item) ? own(item, key) : undefined;
   return typeof raw === 'string' && raw !== '' ? raw : undefined;
 }
@@ -254,7 +254,7 @@ export function readBackends(
   for (let i = 0; i < v.length; i++) {
     const item: unknown = v[i];
     const b = fastBackend(item, policy) ?? readBackend(sink, item, indexPath(path, i), policy);
-    ids.push(idForUniqueness(b?.id, item, 'id'));
+    ids.push(idForUniqueness(item, 'id', b?.id));
     addresses.push(b?.enabled ? b.address : undefined);
     ports.push(b?.enabled ? b.port : 0);
     if (b === undefined) continue;

@@ -70,7 +70,7 @@ export function readVpsieBackends(
   for (let i = 0; i < v.length; i++) {
     const item: unknown = v[i];
     const b = readBackend(sink, item, indexPath(path, i), policy);
-    ids.push(idForUniqueness(b?.identifier, item, 'identifier'));
+    ids.push(idForUniqueness(item, 'identifier', b?.identifier));
     addresses.push(b?.address);
     if (b !== undefined) out.push(b);
   }
