@@ -65,6 +65,8 @@ export class EnvoyApplier extends FileApplier {
   readonly #o: EnvoyApplierOptions;
   readonly #admin: AdminClient;
   #restoreFailed: string | undefined;
+  /** Envoy runs an interrupted transaction's configuration: nothing counts as committed until the next apply. */
+  #uncommitted = false;
 
   constructor(options: EnvoyApplierOptions) {
     super({
@@ -100,7 +102,12 @@ export class EnvoyApplier extends FileApplier {
       now: options.now,
       backoff: options.backoff,
       crashLoop: options.crashLoop,
+      restoreCommittedFiles: () => this.reinstallCommitted(),
     });
+  }
+
+  override committedHash(): string | undefined {
+    return this.#uncommitted ? undefined : super.committedHash();
   }
 
   /** What /status and /readyz show about Envoy. */
@@ -119,9 +126,10 @@ export class EnvoyApplier extends FileApplier {
     await this.supervisor.exclusive(async () => {
       await super.recover();
       const committed = this.applied;
-      await this.supervisor.recover(
+      const recovered = await this.supervisor.recover(
         committed === undefined ? undefined : { hash: committed.hash, configFile: this.#configFile() },
       );
+      this.#uncommitted = recovered === 'uncommitted';
     });
   }
 
@@ -147,14 +155,26 @@ export class EnvoyApplier extends FileApplier {
       return { ok: false, stage: 'validate', error: 'the generation has no bootstrap file', restored: true };
     }
 
-    const validated = await validateWithEnvoy({
-      binaryPath: e.binaryPath,
-      staticBootstrap: staticFile.content,
-      workDir: join(this.stateDir, 'tmp'),
-      name: transactionId,
-      env: this.#o.env,
-    });
-    if (!validated.ok) return { ok: false, stage: 'validate', error: validated.error, restored: true };
+    // `envoy --mode validate` is ~90 % of the agent's time for a change at 10,000 backends (~0.6 s, most of it the
+    // endpoints it inlines; its process start alone ~70 ms). A change that moves only EDS files (every other live
+    // file stays as it is) skips it: the spec validator and the schema check cover endpoints, and the verify
+    // (update_rejected → rollback) still gates what Envoy does with them.
+    const endpointsOnly =
+      this.strategy === 'dynamic' &&
+      this.applied !== undefined &&
+      this.supervisor.adminAvailable() &&
+      generation.files.some((f) => f.role === 'endpoints') &&
+      (await this.installed(generation.files.filter((f) => f.role !== 'endpoints' && f.role !== 'static')));
+    if (!endpointsOnly) {
+      const validated = await validateWithEnvoy({
+        binaryPath: e.binaryPath,
+        staticBootstrap: staticFile.content,
+        workDir: join(this.stateDir, 'tmp'),
+        name: transactionId,
+        env: this.#o.env,
+      });
+      if (!validated.ok) return { ok: false, stage: 'validate', error: validated.error, restored: true };
+    }
 
     let seq: number;
     try {
@@ -169,7 +189,7 @@ export class EnvoyApplier extends FileApplier {
       this.supervisor.identityChanged() ||
       !this.supervisor.adminAvailable() ||
       !(await this.supervisor.servingRunning()) ||
-      (await readIfExists(configFile.path)) !== configFile.content;
+      !this.supervisor.runsBootstrap(configFile.content);
     let baseline: Map<string, number> | undefined;
     if (!restart) {
       try {
@@ -217,6 +237,7 @@ export class EnvoyApplier extends FileApplier {
       };
     }
     this.#restoreFailed = undefined;
+    this.#uncommitted = false;
     logger.debug({ hash: generation.hash, epoch, restart }, 'transaction committed');
     return { ok: true, epoch };
   }

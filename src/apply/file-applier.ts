@@ -38,6 +38,11 @@ export class FileApplier implements Applier {
     return installFiles(files, { certificateOwner: this.#certificateOwner });
   }
 
+  /** True when these files are live exactly as planned (certificates: with Envoy's user as owner). */
+  protected installed(files: Generation['files']): Promise<boolean> {
+    return isInstalled(files, { certificateOwner: this.#certificateOwner });
+  }
+
   committedHash(): string | undefined {
     return this.applied?.hash;
   }
@@ -58,11 +63,17 @@ export class FileApplier implements Applier {
   async recover(): Promise<void> {
     this.applied = await readAppliedState(this.stateDir);
     if (!this.applied) return;
+    await this.reinstallCommitted();
+    await this.store.prune(new Set([this.applied.generation]));
+  }
+
+  /** The committed generation's files, byte for byte, wherever the live ones differ (crash, corruption, edits). */
+  protected async reinstallCommitted(): Promise<void> {
+    if (!this.applied) return;
     const committed = await this.store.load(this.applied.generation);
     if (committed && !(await isInstalled(committed.files, { certificateOwner: this.#certificateOwner }))) {
       await this.install(committed.files);
     }
-    await this.store.prune(new Set([this.applied.generation]));
   }
 
   async apply(generation: Generation, _transactionId: string): Promise<ApplyOutcome> {

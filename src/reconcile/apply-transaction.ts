@@ -1,5 +1,6 @@
 // One apply as a recorded transaction: begun in the history, marked applying, and the applier's outcome (a throw
-// becomes a failed apply that restored nothing). The caller records how it ended.
+// becomes a failed apply that restored nothing). Only recording the start throws (a state directory that cannot be
+// written); the caller records how it ended.
 import type { TransactionLog } from '../apply/history.ts';
 import type { Applier, ApplyOutcome, Generation, TransactionRecord } from '../apply/types.ts';
 import { errorMessage } from '../util/errors.ts';

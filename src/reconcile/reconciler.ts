@@ -5,6 +5,7 @@ import type { TransactionLog } from '../apply/history.ts';
 import type { SpecSource } from '../source/types.ts';
 import type { LoadBalancerModel } from '../model/types.ts';
 import { type Problem, formatProblem } from '../util/result.ts';
+import { errorMessage } from '../util/errors.ts';
 import type { EventType } from '../events/types.ts';
 import type { HoldStore } from '../apply/hold.ts';
 import type { SpecArchive } from '../apply/spec-archive.ts';
@@ -242,13 +243,17 @@ export class Reconciler {
       return done({ result: 'failed', hash: generation.hash, error });
     }
 
-    const { tx, outcome } = await applyInTransaction(
-      history,
-      applier,
-      generation,
-      previousHash,
-      applier.strategy,
-    );
+    // No transaction without its record (crash consistency): a state directory that cannot be written (full disk)
+    // fails the reconcile here, before anything is touched (only recording throws out of applyInTransaction).
+    let applied: Awaited<ReturnType<typeof applyInTransaction>>;
+    try {
+      applied = await applyInTransaction(history, applier, generation, previousHash, applier.strategy);
+    } catch (err) {
+      const error = `cannot record the transaction: ${errorMessage(err)}`;
+      logger.error({ hash: generation.hash, error }, 'configuration not applied');
+      return done({ result: 'failed', hash: generation.hash, error });
+    }
+    const { tx, outcome } = applied;
     const durationMs = this.#now().getTime() - started.getTime();
     if (outcome.ok) {
       this.#failed = undefined;

@@ -34,6 +34,20 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
+  try {
+    await writeAtomic(path, data, options);
+  } catch (err) {
+    // A full disk says only "ENOSPC: no space left on device, write": the error names the file (code kept).
+    const e = err as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot write ${path}: ${e.message}`, { cause: err }), { code: e.code });
+  }
+}
+
+async function writeAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

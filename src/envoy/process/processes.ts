@@ -1,9 +1,13 @@
 // The Envoy processes of one base id, as the ProcessHost sees them: how an epoch is started (its arguments), which
 // running processes are ours, and stopping one within a bound. No policy: the supervisor decides what to do.
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { errorMessage } from '../../util/errors.ts';
 import { type ProcessHost, type ProcessInfo, pidAlive } from './host.ts';
 
 const POLL_MS = 100;
+const run = promisify(execFile);
 /** How long a stopped Envoy gets between SIGTERM and SIGKILL. */
 export const STOP_GRACE_MS = 5_000;
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
@@ -101,5 +105,27 @@ export class EnvoyProcesses {
       if (Date.now() >= deadline) return false;
       await sleep(POLL_MS);
     }
+  }
+}
+
+/**
+ * `envoy --hot-restart-version` prints `<protocol>.<shared memory size>` on stderr (measured on 1.40.0: `11.104`)
+ * and exits 0; binaries with different values cannot hot restart from one another.
+ */
+export async function binaryHotRestartVersion(
+  binaryPath: string,
+  env?: Readonly<Record<string, string>>,
+): Promise<{ ok: true; version: string } | { ok: false; error: string }> {
+  try {
+    const { stdout, stderr } = await run(binaryPath, ['--hot-restart-version'], {
+      env: { ...process.env, ...env },
+      timeout: 10_000,
+    });
+    const version = `${stderr}${stdout}`.trim().split('\n').at(-1)?.trim() ?? '';
+    return version === ''
+      ? { ok: false, error: `${binaryPath} printed no hot-restart version` }
+      : { ok: true, version };
+  } catch (err) {
+    return { ok: false, error: `${binaryPath} --hot-restart-version: ${errorMessage(err)}` };
   }
 }

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../../util/atomic.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { type AdminClient, createAdminClient } from '../admin/client.ts';
 import { type ProcessHost, type ProcessInfo, pidAlive } from './host.ts';
-import { EnvoyProcesses, STOP_GRACE_MS } from './processes.ts';
+import { binaryHotRestartVersion, EnvoyProcesses, STOP_GRACE_MS } from './processes.ts';
 import { type EnvoyState, type EpochRecord, readEnvoyState, writeEnvoyState } from './state.ts';
 
 export type LifecycleEvent = (type: EventKind, message: string, metadata: Record<string, unknown>) => void;
@@ -36,6 +36,11 @@ export interface SupervisorOptions {
   /** Extra environment for Envoy. */
   readonly env?: Readonly<Record<string, string>>;
   readonly hook?: StepHook;
+  /**
+   * Puts the committed configuration files back before a crash restart: a file corrupted or replaced on disk under
+   * a running Envoy is only refused by it (update_failure), but a fresh epoch would read it and not start.
+   */
+  readonly restoreCommittedFiles?: () => Promise<void>;
   readonly now?: () => Date;
   /** Crash restarts: first delay, doubling up to max. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
@@ -121,7 +126,7 @@ export class EnvoySupervisor {
     return run;
   }
 
-  /** A hot restart cannot cross a base id change (different shared memory): such a change needs a cold start. */
+  /** Base id or binary changed: a new epoch is needed (a cold start for a base id; see `restart` for a binary). */
   identityChanged(): boolean {
     return this.#state.baseId !== this.#o.baseId || this.#state.binaryPath !== this.#o.binaryPath;
   }
@@ -157,6 +162,11 @@ export class EnvoySupervisor {
     };
   }
 
+  /** True when the serving epoch was started with exactly this bootstrap content (no hot restart needed for it). */
+  runsBootstrap(content: string): boolean {
+    return this.#state.serving?.bootstrapSha === sha256(content);
+  }
+
   /** The dynamic strategy moved new files into place and Envoy confirmed them: the serving epoch runs `hash`. */
   async noteDynamicHash(hash: string): Promise<void> {
     this.#state = { ...this.#state, hash };
@@ -169,14 +179,31 @@ export class EnvoySupervisor {
    * epoch-0 cold start: that one is done as the last resort, and it drops open connections.
    */
   async restart(configFile: string, hash: string): Promise<StartOutcome> {
-    if (this.identityChanged() || !(await this.servingRunning())) {
-      if (this.identityChanged() && this.#state.serving !== undefined) {
+    const baseIdChanged = this.#state.baseId !== this.#o.baseId;
+    if (baseIdChanged || !(await this.servingRunning())) {
+      if (baseIdChanged && this.#state.serving !== undefined) {
         this.#o.logger.warn(
           { from: this.#state.baseId, to: this.#o.baseId },
-          'the Envoy base id or binary changed: cold start (open connections are closed)',
+          'the Envoy base id changed: cold start (open connections are closed)',
         );
       }
       return this.#coldStart(configFile, hash);
+    }
+    if (this.#state.binaryPath !== this.#o.binaryPath) {
+      // A new binary can take over by hot restart only when it speaks the serving epoch's hot-restart protocol
+      // (the child attaches the parent's shared memory; a mismatch crashes it after the parent lost its admin).
+      const compatible = await this.#hotRestartCompatible();
+      if (!compatible.ok) {
+        this.#o.logger.warn(
+          { from: this.#state.binaryPath, to: this.#o.binaryPath, reason: compatible.reason },
+          'the new Envoy binary cannot hot restart from the serving one: cold start (open connections are closed)',
+        );
+        return this.#coldStart(configFile, hash);
+      }
+      this.#o.logger.info(
+        { from: this.#state.binaryPath, to: this.#o.binaryPath, hotRestartVersion: compatible.version },
+        'new Envoy binary with the same hot-restart version: hot restart',
+      );
     }
     const serving = this.#state.serving;
     const next = (serving?.epoch ?? -1) + 1;
@@ -194,7 +221,9 @@ export class EnvoySupervisor {
    * host's process list, admin /server_info) and adopt it untouched when it runs the committed bootstrap; restart
    * it otherwise; start Envoy when nothing runs. Without a committed configuration, stray Envoys are stopped.
    */
-  async recover(committed: { hash: string; configFile: string } | undefined): Promise<void> {
+  async recover(
+    committed: { hash: string; configFile: string } | undefined,
+  ): Promise<'none' | 'adopted' | 'uncommitted' | 'restarted'> {
     const saved = await readEnvoyState(this.#o.stateDir);
     if (saved !== undefined) this.#state = saved;
     await this.#settlePending();
@@ -208,9 +237,28 @@ export class EnvoySupervisor {
         );
         await this.#stopAll();
       }
-      return;
+      return 'none';
     }
     const bootstrapSha = sha256(await readFile(committed.configFile, 'utf8'));
+    const serving = this.#state.serving;
+    if (
+      !this.identityChanged() &&
+      (await this.servingRunning()) &&
+      serving !== undefined &&
+      serving.configFile === committed.configFile &&
+      serving.bootstrapSha !== bootstrapSha &&
+      this.#state.hash !== committed.hash
+    ) {
+      // An epoch started by a transaction the agent did not live to commit (killed after the spawn or after LIVE).
+      // Restarting it onto the committed bootstrap now, then again for the spec, would cost two epochs (two drains
+      // of every open connection); it keeps serving and the next reconcile takes it to the spec.
+      this.#o.logger.warn(
+        { epoch: serving.epoch, pid: serving.pid, running: this.#state.hash?.slice(0, 12) ?? null },
+        'Envoy runs the configuration of an interrupted transaction: kept serving until the next reconcile',
+      );
+      await this.#writePidFile();
+      return 'uncommitted';
+    }
     if (
       !this.identityChanged() &&
       (await this.servingRunning()) &&
@@ -224,7 +272,7 @@ export class EnvoySupervisor {
       this.#state = { ...this.#state, hash: committed.hash };
       await this.#persist();
       await this.#writePidFile();
-      return;
+      return 'adopted';
     }
     this.#o.logger.warn(
       { committed: committed.hash.slice(0, 12), running: this.#state.hash?.slice(0, 12) ?? null },
@@ -241,6 +289,7 @@ export class EnvoySupervisor {
         },
       );
     }
+    return 'restarted';
   }
 
   /** Agent exit with stop_on_exit: drain gracefully, then stop every epoch. */
@@ -512,6 +561,11 @@ export class EnvoySupervisor {
       { epoch: 0, config: serving.configFile },
       'restarting Envoy from the last good configuration',
     );
+    try {
+      await this.#o.restoreCommittedFiles?.();
+    } catch (err) {
+      this.#o.logger.error({ error: errorMessage(err) }, 'cannot put the committed files back');
+    }
     const outcome = await this.#coldStart(serving.configFile, hash);
     if (!outcome.ok) {
       this.#o.logger.error({ error: outcome.error }, 'restarting Envoy failed');
@@ -533,6 +587,25 @@ export class EnvoySupervisor {
     await Promise.all([...pids].map((pid) => this.#procs.stop(pid, 0)));
     this.#state = { ...this.#state, serving: undefined, pending: undefined, draining: [] };
     await this.#persist();
+  }
+
+  /** The new binary's `--hot-restart-version` against the serving epoch's (admin, else its binary's). */
+  async #hotRestartCompatible(): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+    const wanted = await binaryHotRestartVersion(this.#o.binaryPath, this.#o.env);
+    if (!wanted.ok) return { ok: false, reason: wanted.error };
+    let running: string | undefined;
+    try {
+      running = (await this.#probe.serverInfo()).hotRestartVersion || undefined;
+    } catch {
+      const old = await binaryHotRestartVersion(this.#state.binaryPath, this.#o.env);
+      running = old.ok ? old.version : undefined;
+    }
+    if (running === undefined)
+      return { ok: false, reason: 'the hot-restart version of the serving epoch is unknown' };
+    if (running === 'disabled' || wanted.version !== running) {
+      return { ok: false, reason: `hot-restart version ${running} → ${wanted.version}` };
+    }
+    return { ok: true, version: running };
   }
 
   async #adminAnswers(): Promise<boolean> {

@@ -94,7 +94,8 @@ describe('dynamic strategy with the Envoy double', () => {
     assert.equal(good.result, 'applied', good.error);
     const before = await readFile(join(t.config.envoy.configPath, 'listeners.yaml'), 'utf8');
     const goodVersions = await liveVersions(t);
-    await t.writeSpec(specN(1));
+    // A cluster change too: a change of endpoints only is not run through validate mode (see envoy-applier.ts).
+    await t.writeSpec({ ...specN(1), algorithm: 'least_request' });
     // Double only: stands for real `envoy --mode validate` exiting 1 on the static bootstrap (what it does for
     // every refused mutant in real-envoy/validate-fixtures.test.ts); the agent's own schema check stops such
     // configs earlier, so the refusal is injected.
