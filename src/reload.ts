@@ -1,6 +1,6 @@
 // `systemctl reload` (SIGHUP): which agent.yaml changes take effect in the running agent, and which need a restart.
 import type { ConfigResult } from './config/load.ts';
-import { CONFIG_KEYS, toAgentYaml } from './config/schema.ts';
+import { CONFIG_KEYS, toAgentYaml, valueAt } from './config/schema.ts';
 import type { AgentConfig } from './config/types.ts';
 import type { Logger } from './log/logger.ts';
 import type { EventSink } from './reconcile/reconciler.ts';
@@ -30,14 +30,6 @@ export interface ReloadPlan {
   /** Keys whose value changed but keep their running value until a restart. */
   readonly restartRequired: readonly string[];
 }
-
-const valueAt = (obj: Record<string, unknown>, key: string): unknown =>
-  key
-    .split('.')
-    .reduce<unknown>(
-      (v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
-      obj,
-    );
 
 /** Pure: the keys that differ between two configs, in reference order. */
 export function changedKeys(a: AgentConfig, b: AgentConfig): string[] {

@@ -1,24 +1,8 @@
 /** What one configuration generation consists of: every file the agent installs, with its live location. */
-export type FileRole =
-  | 'bootstrap'
-  | 'listeners'
-  | 'routes'
-  | 'clusters'
-  | 'endpoints'
-  | 'secrets'
-  | 'static'
-  | 'certificate';
+import type { RenderedFile as PlannedFile } from '../envoy/build/files.ts';
 
-export interface PlannedFile {
-  readonly role: FileRole;
-  /** Absolute live path (where Envoy reads it). */
-  readonly path: string;
-  readonly content: string;
-  /** 0o600 for private keys, 0o644 otherwise. */
-  readonly mode: number;
-  /** routes / endpoints files: the name of the one resource they hold. */
-  readonly resource?: string;
-}
+// The files are rendered by the pure core; the applier installs them as they are.
+export type { RenderedFile as PlannedFile, RenderedFileRole as FileRole } from '../envoy/build/files.ts';
 
 export interface Generation {
   /** The configuration hash (64 hex digits). */

@@ -28,6 +28,14 @@ export async function operatorConfig(
   return { ok: true, config: loaded.value };
 }
 
+/** operatorConfig for a command: undefined (exit EXIT_USAGE) once the problems are written to stderr. */
+export async function commandConfig(file: string | undefined): Promise<AgentConfig | undefined> {
+  const cfg = await operatorConfig(file);
+  if (cfg.ok) return cfg.config;
+  for (const p of cfg.problems) process.stderr.write(`${p}\n`);
+  return undefined;
+}
+
 /** http://host:port of the agent endpoint: --server (URL or host:port) or server.listen of the config. */
 export function endpointUrl(server: string | undefined, config: AgentConfig): string {
   if (server !== undefined)

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TransactionRecord } from '../apply/types.ts';
 import { errorMessage } from '../util/errors.ts';
-import { operatorConfig } from './agent-config.ts';
+import { commandConfig } from './agent-config.ts';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './exit.ts';
 import { transactionLines } from './status-view.ts';
 import { styleFor } from './style.ts';
@@ -18,12 +18,9 @@ export function historyJson(records: readonly TransactionRecord[]): object[] {
 }
 
 export async function historyCommand(args: { config: string | undefined; json: boolean }): Promise<number> {
-  const cfg = await operatorConfig(args.config);
-  if (!cfg.ok) {
-    for (const p of cfg.problems) process.stderr.write(`${p}\n`);
-    return EXIT_USAGE;
-  }
-  const file = join(cfg.config.stateDir, 'transactions.json');
+  const config = await commandConfig(args.config);
+  if (config === undefined) return EXIT_USAGE;
+  const file = join(config.stateDir, 'transactions.json');
   let records: TransactionRecord[];
   try {
     const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));

@@ -9,7 +9,7 @@ import { specContextFromConfig } from '../spec/context.ts';
 import { parseDocumentText } from '../model/read.ts';
 import { errorMessage } from '../util/errors.ts';
 import { formatProblem } from '../util/result.ts';
-import { operatorConfig } from './agent-config.ts';
+import { commandConfig } from './agent-config.ts';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './exit.ts';
 import { readSpecInput } from './input.ts';
 import { type Plan, type PlanFile, planChanges } from './plan-diff.ts';
@@ -46,12 +46,8 @@ export async function planCommand(args: {
   config: string | undefined;
   json: boolean;
 }): Promise<number> {
-  const cfg = await operatorConfig(args.config);
-  if (!cfg.ok) {
-    for (const p of cfg.problems) process.stderr.write(`${p}\n`);
-    return EXIT_USAGE;
-  }
-  const config = cfg.config;
+  const config = await commandConfig(args.config);
+  if (config === undefined) return EXIT_USAGE;
   const input = await readSpecInput(args.spec);
   if (!input.ok) {
     process.stderr.write(`vpsie-lb-agent: ${input.error}\n`);

@@ -3,7 +3,7 @@
 import { sendControl } from '../control/client.ts';
 import { type ControlRequest, controlSocketPath } from '../control/protocol.ts';
 import { errorMessage } from '../util/errors.ts';
-import { operatorConfig } from './agent-config.ts';
+import { commandConfig } from './agent-config.ts';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './exit.ts';
 
 /** Long enough for a hot restart with verification (envoy.verify_timeout is at most minutes). */
@@ -13,12 +13,9 @@ export async function controlCommand(args: {
   config: string | undefined;
   request: ControlRequest;
 }): Promise<number> {
-  const cfg = await operatorConfig(args.config);
-  if (!cfg.ok) {
-    for (const p of cfg.problems) process.stderr.write(`${p}\n`);
-    return EXIT_USAGE;
-  }
-  const socket = controlSocketPath(cfg.config.stateDir);
+  const config = await commandConfig(args.config);
+  if (config === undefined) return EXIT_USAGE;
+  const socket = controlSocketPath(config.stateDir);
   try {
     const response = await sendControl(socket, args.request, TIMEOUT_MS);
     (response.ok ? process.stdout : process.stderr).write(`${response.message}\n`);

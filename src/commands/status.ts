@@ -1,7 +1,7 @@
 // `vpsie-lb-agent status [--server URL] [--config FILE] [--json]`: the running agent at a glance.
 import type { AgentStatus } from '../server/status.ts';
 import { errorMessage } from '../util/errors.ts';
-import { endpointUrl, operatorConfig } from './agent-config.ts';
+import { commandConfig, endpointUrl } from './agent-config.ts';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './exit.ts';
 import { healthy, statusLines } from './status-view.ts';
 import { styleFor } from './style.ts';
@@ -22,12 +22,9 @@ export async function statusCommand(args: {
   config: string | undefined;
   json: boolean;
 }): Promise<number> {
-  const cfg = await operatorConfig(args.config);
-  if (!cfg.ok) {
-    for (const p of cfg.problems) process.stderr.write(`${p}\n`);
-    return EXIT_USAGE;
-  }
-  const base = endpointUrl(args.server, cfg.config);
+  const config = await commandConfig(args.config);
+  if (config === undefined) return EXIT_USAGE;
+  const base = endpointUrl(args.server, config);
   let status: AgentStatus;
   try {
     const response = await fetch(`${base}/status`, { signal: AbortSignal.timeout(TIMEOUT_MS) });

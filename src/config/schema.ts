@@ -358,7 +358,8 @@ const renderDefault = (value: unknown): string => {
   return String(value);
 };
 
-const valueAt = (obj: Record<string, unknown>, key: string): unknown =>
+/** The value at a dotted key (`envoy.drain_time`) of an agent.yaml object, or undefined. */
+export const valueAt = (obj: Record<string, unknown>, key: string): unknown =>
   key
     .split('.')
     .reduce<unknown>(

@@ -11,6 +11,7 @@ import type { HoldStore } from '../apply/hold.ts';
 import type { SpecArchive } from '../apply/spec-archive.ts';
 import { type OperatorResult, operatorRollback } from './rollback.ts';
 import { HoldKeeper } from './hold-keeper.ts';
+import { applyInTransaction } from './apply-transaction.ts';
 
 /** The event types live with the event queue; the reconciler speaks of them as kinds. */
 export type EventKind = EventType;
@@ -243,22 +244,16 @@ export class Reconciler {
     }
 
     // No transaction without its record (crash consistency): a state directory that cannot be written (full disk)
-    // fails the reconcile here, before anything is touched.
-    let tx: Awaited<ReturnType<typeof history.begin>>;
+    // fails the reconcile here, before anything is touched (only recording throws out of applyInTransaction).
+    let applied: Awaited<ReturnType<typeof applyInTransaction>>;
     try {
-      tx = await history.begin(generation.hash, previousHash, applier.strategy);
-      await history.update(tx.id, 'applying', { stage: 'apply' });
+      applied = await applyInTransaction(history, applier, generation, previousHash, applier.strategy);
     } catch (err) {
       const error = `cannot record the transaction: ${errorMessage(err)}`;
       logger.error({ hash: generation.hash, error }, 'configuration not applied');
       return done({ result: 'failed', hash: generation.hash, error });
     }
-    let outcome: Awaited<ReturnType<Applier['apply']>>;
-    try {
-      outcome = await applier.apply(generation, tx.id);
-    } catch (err) {
-      outcome = { ok: false, stage: 'apply', error: errorMessage(err), restored: false };
-    }
+    const { tx, outcome } = applied;
     const durationMs = this.#now().getTime() - started.getTime();
     if (outcome.ok) {
       this.#failed = undefined;

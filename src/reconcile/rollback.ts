@@ -4,7 +4,7 @@ import type { TransactionLog } from '../apply/history.ts';
 import type { HoldStore } from '../apply/hold.ts';
 import type { Applier } from '../apply/types.ts';
 import type { Logger } from '../log/logger.ts';
-import { errorMessage } from '../util/errors.ts';
+import { applyInTransaction } from './apply-transaction.ts';
 import type { EventSink } from './reconciler.ts';
 
 export type OperatorResult =
@@ -56,14 +56,13 @@ export async function operatorRollback(
   const generation = await applier.loadGeneration(target.seq);
   if (generation === undefined) return { ok: false, message: `generation ${target.seq} could not be read` };
 
-  const tx = await history.begin(generation.hash, committed, `rollback:${applier.strategy}`);
-  await history.update(tx.id, 'applying', { stage: 'apply' });
-  let outcome: Awaited<ReturnType<Applier['apply']>>;
-  try {
-    outcome = await applier.apply(generation, tx.id);
-  } catch (err) {
-    outcome = { ok: false, stage: 'apply', error: errorMessage(err), restored: false };
-  }
+  const { tx, outcome } = await applyInTransaction(
+    history,
+    applier,
+    generation,
+    committed,
+    `rollback:${applier.strategy}`,
+  );
   const metadata = {
     transaction_id: tx.id,
     operator: true,

@@ -80,6 +80,56 @@ export function protectedPortProblem(
   return `must not be ${port} on ${address.address}: that is a port of this machine's control plane (Envoy admin or the agent), which address_policy.allow_cidrs never opens`;
 }
 
+/** The required address field `key`: a string `checkAddress` accepts (with `ipOnly`, an IP literal only). */
+export function readAddressField(
+  sink: Sink,
+  obj: JsonObject,
+  key: string,
+  path: string,
+  policy: AddressPolicy,
+  ipOnly = false,
+): CanonicalAddress | undefined {
+  const raw = field(sink, obj, key, path, true);
+  if (raw === undefined) return undefined;
+  const at = keyPath(path, key);
+  const s = readString(sink, raw, at);
+  if (s === undefined) return undefined;
+  const checked = checkAddress(s, policy);
+  if (typeof checked === 'string') return void problem(sink, at, checked);
+  if (ipOnly && checked.kind === 'hostname')
+    return void problem(
+      sink,
+      at,
+      `must be an IP address (host names are not allowed here), got ${describe(s)}`,
+    );
+  return checked;
+}
+
+/**
+ * The id of an item for the uniqueness check: the one read, else the raw non-empty string, so a duplicate is
+ * reported even next to another mistake.
+ */
+export function idForUniqueness(item: unknown, key: string, read?: string): string | undefined {
+  const raw = read !== undefined ? read : isObject(item) ? own(item, key) : undefined;
+  return typeof raw === 'string' && raw !== '' ? raw : undefined;
+}
+
+/** Reports every id equal to an earlier one, at `<item>.<key>`. */
+export function reportDuplicateIds(
+  sink: Sink,
+  ids: readonly (string | undefined)[],
+  path: string,
+  key: string,
+): void {
+  forEachDuplicate(ids, (i, first) =>
+    problem(
+      sink,
+      `${indexPath(path, i)}.${key}`,
+      `duplicate ${key} ${describe(ids[i])} (also ${indexPath(path, first)})`,
+    ),
+  );
+}
+
 function readBackend(sink: Sink, v: unknown, path: string, policy: AddressPolicy): Backend | undefined {
   const obj = readObject(sink, v, path);
   if (obj === undefined) return undefined;
@@ -89,17 +139,7 @@ function readBackend(sink: Sink, v: unknown, path: string, policy: AddressPolicy
   const rawId = field(sink, obj, 'id', path, true);
   const id = rawId === undefined ? undefined : readId(sink, rawId, keyPath(path, 'id'), 64);
 
-  const rawAddress = field(sink, obj, 'address', path, true);
-  let address: CanonicalAddress | undefined;
-  if (rawAddress !== undefined) {
-    const addressPath = keyPath(path, 'address');
-    const s = readString(sink, rawAddress, addressPath);
-    if (s !== undefined) {
-      const checked = checkAddress(s, policy);
-      if (typeof checked === 'string') problem(sink, addressPath, checked);
-      else address = checked;
-    }
-  }
+  const address = readAddressField(sink, obj, 'address', path, policy);
 
   const rawPort = field(sink, obj, 'port', path, true);
   const port = rawPort === undefined ? undefined : readInt(sink, rawPort, keyPath(path, 'port'), 1, 65535);
@@ -214,23 +254,14 @@ export function readBackends(
   for (let i = 0; i < v.length; i++) {
     const item: unknown = v[i];
     const b = fastBackend(item, policy) ?? readBackend(sink, item, indexPath(path, i), policy);
-    // Uniqueness is checked on the raw id too, so a duplicate is reported even next to another mistake.
-    const rawId = b !== undefined ? b.id : isObject(item) ? own(item, 'id') : undefined;
-    ids.push(typeof rawId === 'string' && rawId !== '' ? rawId : undefined);
+    ids.push(idForUniqueness(item, 'id', b?.id));
     addresses.push(b?.enabled ? b.address : undefined);
     ports.push(b?.enabled ? b.port : 0);
     if (b === undefined) continue;
     out.push(b);
     anyEnabled ||= b.enabled;
   }
-  forEachDuplicate(ids, (i, first) => {
-    const id = ids[i]!;
-    problem(
-      sink,
-      `${indexPath(path, i)}.id`,
-      `duplicate id ${describe(id)} (also ${indexPath(path, first)})`,
-    );
-  });
+  reportDuplicateIds(sink, ids, path, 'id');
   const endpoints = hasDuplicate(addresses)
     ? addresses.map((a, i) => (a === undefined ? a : `${ports[i]} ${a}`))
     : [];

@@ -1,4 +1,4 @@
-/** The rendered configuration as the files the applier installs (same shape as apply's PlannedFile). */
+/** The rendered configuration as the files the applier installs (apply's PlannedFile is this RenderedFile). */
 import type { RenderedConfig } from './render.ts';
 import { toYaml } from './yaml.ts';
 
@@ -14,8 +14,10 @@ export type RenderedFileRole =
 
 export interface RenderedFile {
   readonly role: RenderedFileRole;
+  /** Absolute live path (where Envoy reads it). */
   readonly path: string;
   readonly content: string;
+  /** 0o600 for private keys, 0o644 otherwise. */
   readonly mode: number;
   /** routes / endpoints: the one resource the file holds (what the applier's verify looks up in Envoy's stats). */
   readonly resource?: string;

@@ -1,19 +1,22 @@
 /** A VPSie pool's backends: IP literals only, identifiers and addresses unique within the pool. */
 import type { AddressPolicy } from '../address.ts';
-import { checkAddress, forEachDuplicate, MAX_BACKENDS } from '../backend.ts';
+import {
+  forEachDuplicate,
+  idForUniqueness,
+  MAX_BACKENDS,
+  readAddressField,
+  reportDuplicateIds,
+} from '../backend.ts';
 import {
   describe,
   field,
   hasControlChar,
   indexPath,
-  isObject,
   keyPath,
   noteUnknown,
-  own,
   problem,
   readId,
   readObject,
-  readString,
   type Sink,
 } from '../read.ts';
 import type { AddressKind } from '../types.ts';
@@ -35,19 +38,7 @@ function readBackend(sink: Sink, v: unknown, path: string, policy: AddressPolicy
   const before = sink.problems.length;
   const rawId = field(sink, obj, 'identifier', path, true);
   const identifier = rawId === undefined ? undefined : readId(sink, rawId, keyPath(path, 'identifier'), 64);
-  const rawIp = field(sink, obj, 'ip', path, true);
-  let address: { address: string; kind: AddressKind } | undefined;
-  if (rawIp !== undefined) {
-    const at = keyPath(path, 'ip');
-    const s = readString(sink, rawIp, at);
-    if (s !== undefined) {
-      const checked = checkAddress(s, policy);
-      if (typeof checked === 'string') problem(sink, at, checked);
-      else if (checked.kind === 'hostname')
-        problem(sink, at, `must be an IP address (host names are not allowed here), got ${describe(s)}`);
-      else address = checked;
-    }
-  }
+  const address = readAddressField(sink, obj, 'ip', path, policy, true);
   const vm = optString(sink, obj, 'vmIdentifier', path);
   if (vm !== undefined && (vm.length > 128 || hasControlChar(vm))) {
     problem(
@@ -79,18 +70,11 @@ export function readVpsieBackends(
   for (let i = 0; i < v.length; i++) {
     const item: unknown = v[i];
     const b = readBackend(sink, item, indexPath(path, i), policy);
-    const rawId = b !== undefined ? b.identifier : isObject(item) ? own(item, 'identifier') : undefined;
-    ids.push(typeof rawId === 'string' && rawId !== '' ? rawId : undefined);
+    ids.push(idForUniqueness(item, 'identifier', b?.identifier));
     addresses.push(b?.address);
     if (b !== undefined) out.push(b);
   }
-  forEachDuplicate(ids, (i, first) =>
-    problem(
-      sink,
-      `${indexPath(path, i)}.identifier`,
-      `duplicate identifier ${describe(ids[i])} (also ${indexPath(path, first)})`,
-    ),
-  );
+  reportDuplicateIds(sink, ids, path, 'identifier');
   forEachDuplicate(addresses, (i, first) =>
     problem(
       sink,

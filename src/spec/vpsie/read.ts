@@ -21,7 +21,7 @@ import {
   readObject,
   type Sink,
 } from '../read.ts';
-import { forEachDuplicate } from '../backend.ts';
+import { forEachDuplicate, idForUniqueness, reportDuplicateIds } from '../backend.ts';
 import { type CertDir, readTlsConfig, resolveCertDir } from '../tls.ts';
 import { CIPHER_SUITES, type SpecValidationContext, type TlsConfig } from '../types.ts';
 import { readVpsieBackends, type VpsieBackend } from './backends.ts';
@@ -205,18 +205,11 @@ function readRules(
     const item = arr[i];
     const r = readRule(sink, item, indexPath(path, i), i, rc);
     if (r !== undefined) out.push(r);
-    const rawId = isObject(item) ? own(item, 'ruleId') : undefined;
     const rawPort = isObject(item) ? own(item, 'frontPort') : undefined;
-    ids.push(typeof rawId === 'string' && rawId !== '' ? rawId : undefined);
+    ids.push(idForUniqueness(item, 'ruleId'));
     ports.push(typeof rawPort === 'number' && Number.isInteger(rawPort) ? String(rawPort) : undefined);
   }
-  forEachDuplicate(ids, (i, first) =>
-    problem(
-      sink,
-      `${indexPath(path, i)}.ruleId`,
-      `duplicate ruleId ${describe(ids[i])} (also ${indexPath(path, first)})`,
-    ),
-  );
+  reportDuplicateIds(sink, ids, path, 'ruleId');
   forEachDuplicate(ports, (i, first) =>
     problem(
       sink,
@@ -341,17 +334,10 @@ function readDomains(
     const item: unknown = v[i];
     const d = readDomain(sink, item, indexPath(path, i), dc);
     if (d !== undefined) out.push(d);
-    const rawId = isObject(item) ? own(item, 'domainId') : undefined;
-    ids.push(typeof rawId === 'string' && rawId !== '' ? rawId : undefined);
+    ids.push(idForUniqueness(item, 'domainId'));
     hosts.push(d?.host);
   }
-  forEachDuplicate(ids, (i, first) =>
-    problem(
-      sink,
-      `${indexPath(path, i)}.domainId`,
-      `duplicate domainId ${describe(ids[i])} (also ${indexPath(path, first)})`,
-    ),
-  );
+  reportDuplicateIds(sink, ids, path, 'domainId');
   forEachDuplicate(hosts, (i, first) =>
     problem(
       sink,

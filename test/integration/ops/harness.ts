@@ -1,12 +1,12 @@
 // The agent as an operator meets it: the real CLI (`run`) on a file source with REAL Envoy, loopback backends
 // (address_policy.allow_cidrs: [127.0.0.0/8]), and the operator commands run as separate CLI processes.
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliProcess, freePort, runCli, waitFor } from '../../helpers/cli-process.ts';
-import { realEnvoyBinary } from '../../helpers/real-envoy.ts';
+import { envoyWrapper, envoyYamlLines, killEnvoysOf } from '../../helpers/real-envoy.ts';
 
 let nextBaseId = 20_000 + (process.pid % 2000) * 10;
 
@@ -82,10 +82,7 @@ export async function opsEnv(backendCount = 2): Promise<OpsEnv> {
   const baseId = nextBaseId++;
   const backends: Backend[] = [];
   for (let i = 1; i <= backendCount; i++) backends.push(await backend(`b${i}`));
-  // Envoy on one worker thread: the machine is shared (the agent's own arguments come first).
-  const wrapper = join(root, 'envoy-1cpu');
-  await writeFile(wrapper, `#!/bin/sh\nexec ${realEnvoyBinary()} "$@" --concurrency 1\n`);
-  await chmod(wrapper, 0o755);
+  const wrapper = await envoyWrapper(root);
   const env: OpsEnv = {
     root,
     configFile: join(root, 'agent.yaml'),
@@ -136,15 +133,7 @@ export async function opsEnv(backendCount = 2): Promise<OpsEnv> {
             : `vpsie: {poll_interval: 1h, health_interval: 1s, metrics_interval: 1s, allow_insecure_api: true, api_url: "${env.api.url}", api_key_file: ${env.api.keyFile}, loadbalancer_id: ${env.api.id}}`,
           'logging: {level: info}',
           ...(options.extra ?? []),
-          'envoy:',
-          `  config_path: ${join(root, 'envoy', 'dynamic')}`,
-          `  binary_path: ${wrapper}`,
-          `  admin_address: 127.0.0.1:${adminPort}`,
-          `  pid_file: ${join(root, 'envoy.pid')}`,
-          `  base_id: ${baseId}`,
-          `  launcher_socket: ${join(root, 'no-launcher.sock')}`,
-          '  drain_time: 1s',
-          '  parent_shutdown_time: 2s',
+          ...envoyYamlLines(root, wrapper, adminPort, baseId),
           '  stop_on_exit: true',
           ...(options.envoyExtra ?? []).map((l) => `  ${l}`),
           '',
@@ -185,7 +174,7 @@ export async function opsEnv(backendCount = 2): Promise<OpsEnv> {
         await env.agent.exited(10_000).catch(() => undefined);
       }
       // Envoy runs under the agent's own process host; with the agent gone, stop any Envoy of this base id.
-      await killEnvoys(baseId);
+      await killEnvoysOf(baseId);
       for (const b of backends) await b.stop();
       await rm(root, { recursive: true, force: true });
     },
@@ -193,22 +182,6 @@ export async function opsEnv(backendCount = 2): Promise<OpsEnv> {
   await env.writeConfig();
   await env.writeSpec(env.spec());
   return env;
-}
-
-/** SIGKILL every Envoy started with this base id (found through /proc, our own processes only). */
-async function killEnvoys(baseId: number): Promise<void> {
-  const { readdir, readFile } = await import('node:fs/promises');
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-      const i = args.indexOf('--base-id');
-      if (i >= 0 && args[i + 1] === String(baseId) && args.includes('--concurrency'))
-        process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // gone, or not ours to read
-    }
-  }
 }
 
 /** Waits until /status satisfies `check`. */

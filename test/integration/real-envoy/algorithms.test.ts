@@ -4,16 +4,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import {
-  type Backend,
-  closeAll,
-  get,
-  httpBackend,
-  type Reply,
-  tally,
-  tcpBackend,
-  tcpHello,
-} from './backends.ts';
+import { type Backend, closeAll, httpBackend, tcpBackend } from './backends.ts';
+import { get, type Reply, tally, tcpHello } from './clients.ts';
 import { waitFor } from '../../helpers/cli-process.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 

@@ -10,7 +10,8 @@ import { after, describe, it } from 'node:test';
 import type tls from 'node:tls';
 import { type IssuedCert, type KeySpec, makeCert } from '../../helpers/certs.ts';
 import { waitFor } from '../../helpers/cli-process.ts';
-import { type Backend, closeAll, httpBackend, tlsConnect } from './backends.ts';
+import { type Backend, closeAll, httpBackend } from './backends.ts';
+import { h2Request, tlsConnect } from './clients.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
 const agents: RealAgent[] = [];
@@ -49,22 +50,7 @@ async function longLived(port: number) {
     session.once('connect', () => resolve());
     session.once('error', reject);
   });
-  const get = () =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const stream = session.request({ ':path': '/' });
-      let status = 0;
-      let body = '';
-      stream.setEncoding('utf8');
-      stream.on('response', (h) => {
-        status = Number(h[':status']);
-      });
-      stream.on('data', (d: string) => {
-        body += d;
-      });
-      stream.on('end', () => resolve({ status, body }));
-      stream.on('error', reject);
-      stream.end();
-    });
+  const get = () => h2Request(session);
   const socket = session.socket as tls.TLSSocket;
   return { get, closed: () => closed, fingerprint: socket.getPeerCertificate().fingerprint256 };
 }

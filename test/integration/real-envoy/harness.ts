@@ -2,7 +2,7 @@
 // allowed by address_policy.allow_cidrs), startAgent with the file source (or the fake VPSie API), the real pinned Envoy as the data plane (spawned by the agent's EnvoyApplier through LocalProcessHost), its own
 // agent endpoint. Each start gets a fresh temp root, base id, admin port, agent port and listener port; stop() stops
 // the agent (and Envoy, stop_on_exit), then SIGKILLs any Envoy of that base id still alive and removes the root.
-import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentHandle, defaultParts, startAgent } from '../../../src/agent.ts';
@@ -13,7 +13,7 @@ import { silentLogger } from '../../../src/log/logger.ts';
 import type { AgentStatus } from '../../../src/server/status.ts';
 import { formatProblem } from '../../../src/util/result.ts';
 import { freePort, waitFor } from '../../helpers/cli-process.ts';
-import { realEnvoyBinary } from '../../helpers/real-envoy.ts';
+import { envoyWrapper, envoyYamlLines, killEnvoysOf } from '../../helpers/real-envoy.ts';
 import type { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
 
 /** Per process a disjoint block of base ids (hot-restart shared memory and sockets are named after it). */
@@ -52,27 +52,6 @@ export interface RealAgent {
   /** Stops the agent and starts it again with an agent.yaml written from `options` (same ports, base id, state). */
   restart(options: RealAgentOptions): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** `exec`s the real Envoy with one worker thread (the machine is small; one worker also makes LB order simple). */
-async function envoyWrapper(root: string): Promise<string> {
-  const path = join(root, 'envoy-c1');
-  await writeFile(path, `#!/bin/sh\nexec '${realEnvoyBinary()}' --concurrency 1 "$@"\n`);
-  await chmod(path, 0o755);
-  return path;
-}
-
-/** Pids of live processes whose command line carries `--base-id <baseId>` (Envoys of this test). */
-export async function envoyPidsOf(baseId: number): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    const args = cmd.split('\0');
-    const i = args.indexOf('--base-id');
-    if (i >= 0 && args[i + 1] === String(baseId)) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 /** The spec of a load balancer on `port` with `backends`; `patch` edits it. */
@@ -133,18 +112,10 @@ export async function startRealAgent(
       `  health_interval: ${o.healthIntervalS ?? 1}s`,
       '  metrics_interval: 0s',
       `state_dir: ${join(root, 'state')}`,
-      'envoy:',
-      `  config_path: ${join(root, 'envoy', 'dynamic')}`,
-      `  binary_path: ${wrapper}`,
-      `  admin_address: 127.0.0.1:${adminPort}`,
-      `  pid_file: ${join(root, 'envoy.pid')}`,
-      `  base_id: ${baseId}`,
+      ...envoyYamlLines(root, wrapper, adminPort, baseId),
       ...(o.maxConnections === undefined ? [] : [`  max_connections: ${o.maxConnections}`]),
-      '  drain_time: 1s',
-      '  parent_shutdown_time: 2s',
       '  verify_timeout: 30s',
       `  stop_on_exit: ${o.stopOnExit ?? true}`,
-      `  launcher_socket: ${join(root, 'no-launcher.sock')}`,
       `tls: {cert_dir: ${certDir}}`,
       `server: {listen: 127.0.0.1:${agentPort}}`,
       'logging: {level: error}',
@@ -185,13 +156,7 @@ export async function startRealAgent(
     return texts.join('\n').slice(-6000);
   };
   const cleanup = async () => {
-    for (const pid of await envoyPidsOf(baseId)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    await killEnvoysOf(baseId);
     await rm(root, { recursive: true, force: true });
   };
   let started: AgentHandle;

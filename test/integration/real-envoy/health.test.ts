@@ -6,17 +6,8 @@ import { after, describe, it } from 'node:test';
 import { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
 import { makeCert } from '../../helpers/certs.ts';
 import { waitFor } from '../../helpers/cli-process.ts';
-import {
-  type Backend,
-  closeAll,
-  HEALTH_PATH,
-  httpBackend,
-  httpsBackend,
-  httpsGet,
-  tally,
-  tcpBackend,
-  tcpHello,
-} from './backends.ts';
+import { type Backend, closeAll, HEALTH_PATH, httpBackend, httpsBackend, tcpBackend } from './backends.ts';
+import { httpsGet, tally, tcpHello } from './clients.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
 const API_KEY = 'real-envoy-health-key-5a4b3c2d1e';
@@ -47,6 +38,34 @@ const untilStatus = (agent: RealAgent, want: Record<string, string>, what: strin
     const seen = await statusHealth(agent);
     return Object.entries(want).every(([id, h]) => seen[id] === h) ? seen : undefined;
   });
+
+/** The agent on a tcp load balancer over b1 and b2, health-checked with `type`. */
+async function tcpAgent(b1: Backend, b2: Backend, type: 'https' | 'tcp'): Promise<RealAgent> {
+  backends.push(b1, b2);
+  const agent = await startRealAgent((port) =>
+    lbSpec(
+      port,
+      'tcp',
+      [
+        { id: 'b1', port: b1.port },
+        { id: 'b2', port: b2.port },
+      ],
+      { health_check: check(type) },
+    ),
+  );
+  agents.push(agent);
+  return agent;
+}
+
+/** `n` sequential answers of `once`, counted by answer. */
+async function counted(n: number, once: () => Promise<string>): Promise<Record<string, number>> {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const answer = await once();
+    seen.set(answer, (seen.get(answer) ?? 0) + 1);
+  }
+  return Object.fromEntries(seen);
+}
 
 describe('real Envoy: active health checks', () => {
   it('http: expected_status and headers are honoured; a failing backend is ejected and taken back; one PUT per change; /status follows', async (t) => {
@@ -138,30 +157,15 @@ describe('real Envoy: active health checks', () => {
       await httpsBackend('alpha', cert.certPem, cert.keyPem),
       await httpsBackend('beta', cert.certPem, cert.keyPem),
     ];
-    backends.push(b1, b2);
-    const agent = await startRealAgent((port) =>
-      lbSpec(
-        port,
-        'tcp',
-        [
-          { id: 'b1', port: b1.port },
-          { id: 'b2', port: b2.port },
-        ],
-        { health_check: check('https') },
-      ),
-    );
-    agents.push(agent);
+    const agent = await tcpAgent(b1, b2, 'https');
     // The backends speak only TLS: they turn healthy only if Envoy's probes use TLS.
     await untilStatus(agent, { b1: 'healthy', b2: 'healthy' }, 'both https backends healthy');
     assert.ok(b1.probes.length > 0 && b2.probes.length > 0);
-    const through = async (n: number) => {
-      const seen = new Map<string, number>();
-      for (let i = 0; i < n; i++) {
+    const through = (n: number) =>
+      counted(n, async () => {
         const r = await httpsGet(agent.lbPort, { servername: 'backend.example.test', ca: cert.certPem });
-        seen.set(r.body, (seen.get(r.body) ?? 0) + 1);
-      }
-      return Object.fromEntries(seen);
-    };
+        return r.body;
+      });
     assert.deepEqual(await through(6), { alpha: 3, beta: 3 });
 
     b2.healthStatus = 503;
@@ -174,29 +178,14 @@ describe('real Envoy: active health checks', () => {
 
   it('tcp: a backend that refuses connections is ejected, and taken back when it listens again', async () => {
     const [b1, b2] = [await tcpBackend('alpha'), await tcpBackend('beta')];
-    backends.push(b1, b2);
-    const agent = await startRealAgent((port) =>
-      lbSpec(
-        port,
-        'tcp',
-        [
-          { id: 'b1', port: b1.port },
-          { id: 'b2', port: b2.port },
-        ],
-        { health_check: check('tcp') },
-      ),
-    );
-    agents.push(agent);
+    const agent = await tcpAgent(b1, b2, 'tcp');
     await untilStatus(agent, { b1: 'healthy', b2: 'healthy' }, 'both tcp backends healthy');
-    const greetings = async (n: number) => {
-      const seen = new Map<string, number>();
-      for (let i = 0; i < n; i++) {
+    const greetings = (n: number) =>
+      counted(n, async () => {
         const { id, socket } = await tcpHello(agent.lbPort);
         socket.destroy();
-        seen.set(id, (seen.get(id) ?? 0) + 1);
-      }
-      return Object.fromEntries(seen);
-    };
+        return id;
+      });
     assert.deepEqual(await greetings(6), { alpha: 3, beta: 3 });
 
     await b1.setListening(false);

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { waitFor } from '../../helpers/cli-process.ts';
-import { type Backend, closeAll, get, httpBackend, tcpBackend, tcpHello } from './backends.ts';
-import { envoyPidsOf, lbSpec, type RealAgent, startRealAgent } from './harness.ts';
+import { type Backend, closeAll, httpBackend, tcpBackend } from './backends.ts';
+import { get, tcpHello } from './clients.ts';
+import { envoyPidsOf } from '../../helpers/real-envoy.ts';
+import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
 const agents: RealAgent[] = [];
 const backends: Backend[] = [];

@@ -4,18 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type IssuedCert, makeCert } from '../../helpers/certs.ts';
 import { freePort, waitFor } from '../../helpers/cli-process.ts';
-import {
-  type Backend,
-  closeAll,
-  get,
-  h2Get,
-  httpBackend,
-  httpsGet,
-  tally,
-  tcpBackend,
-  tcpHello,
-  tlsConnect,
-} from './backends.ts';
+import { type Backend, closeAll, httpBackend, tcpBackend } from './backends.ts';
+import { get, h2Get, httpsGet, tally, tcpHello, tlsConnect } from './clients.ts';
 import { lbSpec, type RealAgent, startRealAgent } from './harness.ts';
 
 const agents: RealAgent[] = [];

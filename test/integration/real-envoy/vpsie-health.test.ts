@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
 import { freePort, waitFor } from '../../helpers/cli-process.ts';
 import { type RealAgent, startRealAgent } from './harness.ts';
-import { loopbackPool, type PoolMember } from './vpsie-client.ts';
+import { loopbackPool, type PoolMember } from './backends.ts';
 
 const API_KEY = 'real-envoy-vpsie-health-7f6e5d';
 const members: PoolMember[] = [];

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
 import { freePort, waitFor } from '../../helpers/cli-process.ts';
-import { type Backend, closeAll, tcpBackend, tcpHello } from './backends.ts';
+import { type Backend, closeAll, loopbackPool, type PoolMember, tcpBackend } from './backends.ts';
+import { tcpHello, hostGet } from './clients.ts';
 import { type RealAgent, startRealAgent } from './harness.ts';
-import { hostGet, loopbackPool, type PoolMember } from './vpsie-client.ts';
 
 const members: PoolMember[] = [];
 const backends: Backend[] = [];

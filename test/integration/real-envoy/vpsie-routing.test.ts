@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeCert } from '../../helpers/certs.ts';
 import { freePort } from '../../helpers/cli-process.ts';
-import { type Backend, closeAll, httpBackend, tcpBackend, tcpHello } from './backends.ts';
+import { type Backend, closeAll, httpBackend, tcpBackend } from './backends.ts';
+import { tcpHello, h2HostGet, hostGet, sniGet } from './clients.ts';
 import { type RealAgent, startRealAgent } from './harness.ts';
-import { h2HostGet, hostGet, sniGet } from './vpsie-client.ts';
 
 const backends: Backend[] = [];
 let agent: RealAgent;

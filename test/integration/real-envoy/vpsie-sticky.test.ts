@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { freePort, waitFor } from '../../helpers/cli-process.ts';
 import { type RealAgent, startRealAgent } from './harness.ts';
-import { hostGet, loopbackPool, type PoolMember } from './vpsie-client.ts';
+import { loopbackPool, type PoolMember } from './backends.ts';
+import { hostGet } from './clients.ts';
 
 const members: PoolMember[] = [];
 const agents: RealAgent[] = [];

@@ -1,5 +1,3 @@
-import type { LoadBalancerModel } from '../../../src/model/types.ts';
-import { fromFlat } from '../../../src/model/flat.ts';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ClusterStatus, FailureFlag, HostStatus } from '../../../src/envoy/admin/client.ts';
@@ -12,18 +10,9 @@ import {
 } from '../../../src/health/backend-health.ts';
 import { adminClusterHostSource, clusterHosts } from '../../../src/health/envoy-sources.ts';
 import type { Backend, LoadBalancerSpec } from '../../../src/spec/types.ts';
+import { fromFlat } from '../../../src/model/flat.ts';
+import { modelOf } from '../../helpers/model-of.ts';
 import { type FakeAdmin, startFakeAdmin } from './fake-admin.ts';
-
-/** The model of a flat spec, one per spec object (as the reconciler keeps one per accepted document). */
-const models = new WeakMap<LoadBalancerSpec, LoadBalancerModel>();
-const modelOf = (s: LoadBalancerSpec): LoadBalancerModel => {
-  let m = models.get(s);
-  if (m === undefined) {
-    m = fromFlat(s);
-    models.set(s, m);
-  }
-  return m;
-};
 
 const CLUSTER = 'lb-web';
 

@@ -1,5 +1,3 @@
-import type { LoadBalancerModel } from '../../../src/model/types.ts';
-import { fromFlat } from '../../../src/model/flat.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendHealthReporter, type BackendHealth } from '../../../src/health/backend-health.ts';
@@ -13,18 +11,8 @@ import {
 } from '../../../src/health/lb-status.ts';
 import type { ReconcileReport } from '../../../src/reconcile/reconciler.ts';
 import type { LoadBalancerSpec } from '../../../src/spec/types.ts';
+import { modelOf } from '../../helpers/model-of.ts';
 import { type FakeAdmin, startFakeAdmin } from './fake-admin.ts';
-
-/** The model of a flat spec, one per spec object (as the reconciler keeps one per accepted document). */
-const models = new WeakMap<LoadBalancerSpec, LoadBalancerModel>();
-const modelOf = (s: LoadBalancerSpec): LoadBalancerModel => {
-  let m = models.get(s);
-  if (m === undefined) {
-    m = fromFlat(s);
-    models.set(s, m);
-  }
-  return m;
-};
 
 class RecordingStatusApi implements LbStatusApi {
   readonly puts: LbStatus[] = [];
