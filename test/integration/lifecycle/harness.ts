@@ -1,9 +1,8 @@
 import { fileVersion } from '../../../src/apply/envoy-applier.ts';
 // Shared setup for the lifecycle tests: an agent config pointing at the Envoy double, an isolated hot-restart
 // namespace (shm dir, base id, admin port) per test, the double's journal, and cleanup that leaves no process.
-import { waitFor } from '../../helpers/cli-process.ts';
+import { freePort, waitFor } from '../../helpers/cli-process.ts';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseWith } from '../../../src/agent.ts';
 import { EnvoyApplier } from '../../../src/apply/envoy-applier.ts';
@@ -31,14 +30,7 @@ export interface Recorded {
   metadata?: Record<string, unknown>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort };
 
 let nextBaseId = 1000 + (process.pid % 5000) * 10;
 
