@@ -1,11 +1,7 @@
-import { fileVersion } from '../../../src/apply/envoy-applier.ts';
-// Shared setup for the lifecycle tests: an agent config pointing at the Envoy double, an isolated hot-restart
-// namespace (shm dir, base id, admin port) per test, the double's journal, and cleanup that leaves no process.
-import { freePort, waitFor } from '../../helpers/cli-process.ts';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseWith } from '../../../src/agent.ts';
-import { EnvoyApplier } from '../../../src/apply/envoy-applier.ts';
+import { EnvoyApplier, type EnvoyApplierOptions, fileVersion } from '../../../src/apply/envoy-applier.ts';
 import { TransactionLog } from '../../../src/apply/history.ts';
 import type { AgentConfig, ApplyStrategy } from '../../../src/config/types.ts';
 import {
@@ -20,6 +16,9 @@ import { prepareGeneration } from '../../../src/pipeline.ts';
 import { type EventKind, Reconciler } from '../../../src/reconcile/reconciler.ts';
 import { FileSpecSource } from '../../../src/source/file-source.ts';
 import { httpSpec, tempAgentConfig } from '../../helpers/agent-config.ts';
+// Shared setup for the lifecycle tests: an agent config pointing at the Envoy double, an isolated hot-restart
+// namespace (shm dir, base id, admin port) per test, the double's journal, and cleanup that leaves no process.
+import { freePort, waitFor } from '../../helpers/cli-process.ts';
 
 export const DOUBLE = resolve(import.meta.dirname, '../../doubles/envoy/envoy');
 export const REPO = resolve(import.meta.dirname, '../../..');
@@ -51,6 +50,51 @@ export interface Env {
   }>;
   /** Bootstrap-level knob read by prepare at each reconcile. */
   bootstrap: { maxConnections: number };
+}
+
+/**
+ * An applier and reconciler over `config`, as the agent builds them, recording events into `events`; what a test
+ * gets after every (simulated) agent start. `bootstrap.maxConnections` is read at each prepare.
+ */
+export async function makeAgentParts(o: {
+  config: AgentConfig;
+  host: ProcessHost;
+  events: Recorded[];
+  bootstrap: { maxConnections: number };
+  env?: Record<string, string>;
+  hook?: EnvoyApplierOptions['hook'];
+}): Promise<{ reconciler: Reconciler; applier: EnvoyApplier; history: TransactionLog; host: ProcessHost }> {
+  const { config, host, events, bootstrap } = o;
+  const history = new TransactionLog(config.stateDir);
+  await history.load();
+  const record = async (type: EventKind, message: string, metadata?: Record<string, unknown>) => {
+    events.push({ type, message, metadata });
+  };
+  const applier = new EnvoyApplier({
+    config,
+    host,
+    logger: silentLogger,
+    ...(o.env === undefined ? {} : { env: o.env }),
+    ...(o.hook === undefined ? {} : { hook: o.hook }),
+    onEvent: (type, message, metadata) => void record(type, message, metadata),
+    backoff: { initialMs: 100, maxMs: 400 },
+  });
+  const reconciler = new Reconciler({
+    source: new FileSpecSource(config.source.path ?? ''),
+    parse: parseWith(config),
+    prepare: (spec) =>
+      prepareGeneration(
+        spec,
+        { ...config, envoy: { ...config.envoy, maxConnections: bootstrap.maxConnections } },
+        new Date(),
+      ),
+    applier,
+    history,
+    events: { enqueue: record },
+    logger: silentLogger,
+  });
+  await reconciler.recover();
+  return { reconciler, applier, history, host };
 }
 
 export async function lifecycleEnv(strategy: ApplyStrategy, verifyTimeoutMs = 8000): Promise<Env> {
@@ -91,38 +135,14 @@ export async function lifecycleEnv(strategy: ApplyStrategy, verifyTimeoutMs = 80
     events,
     bootstrap,
     writeSpec: (spec) => writeFile(config.source.path ?? '', JSON.stringify(spec)),
-    async make(options = {}) {
-      const host = options.host ?? new LocalProcessHost({ logDir: join(root, 'envoy-logs') });
-      const history = new TransactionLog(config.stateDir);
-      await history.load();
-      const record = async (type: EventKind, message: string, metadata?: Record<string, unknown>) => {
-        events.push({ type, message, metadata });
-      };
-      const applier = new EnvoyApplier({
+    make: (options = {}) =>
+      makeAgentParts({
         config,
-        host,
-        logger: silentLogger,
+        host: options.host ?? new LocalProcessHost({ logDir: join(root, 'envoy-logs') }),
+        events,
+        bootstrap,
         env: envoyEnv,
-        onEvent: (type, message, metadata) => void record(type, message, metadata),
-        backoff: { initialMs: 100, maxMs: 400 },
-      });
-      const reconciler = new Reconciler({
-        source: new FileSpecSource(config.source.path ?? ''),
-        parse: parseWith(config),
-        prepare: (spec) =>
-          prepareGeneration(
-            spec,
-            { ...config, envoy: { ...config.envoy, maxConnections: bootstrap.maxConnections } },
-            new Date(),
-          ),
-        applier,
-        history,
-        events: { enqueue: record },
-        logger: silentLogger,
-      });
-      await reconciler.recover();
-      return { reconciler, applier, history, host };
-    },
+      }),
   };
   return env;
 }

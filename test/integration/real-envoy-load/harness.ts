@@ -2,20 +2,16 @@
 // admin port, listener port and base id), loopback backends, and the agent's reconciler driven in-process.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseWith } from '../../../src/agent.ts';
-import { EnvoyApplier, fileVersion } from '../../../src/apply/envoy-applier.ts';
-import { xdsFilePaths } from '../../../src/envoy/build/names.ts';
-import { TransactionLog } from '../../../src/apply/history.ts';
+import { type EnvoyApplier, fileVersion } from '../../../src/apply/envoy-applier.ts';
+import type { TransactionLog } from '../../../src/apply/history.ts';
 import type { AgentConfig, ApplyStrategy } from '../../../src/config/types.ts';
 import { type AdminClient, createAdminClient, dynamicVersions } from '../../../src/envoy/admin/client.ts';
+import { xdsFilePaths } from '../../../src/envoy/build/names.ts';
 import { LocalProcessHost, type ProcessHost } from '../../../src/envoy/process/host.ts';
-import { silentLogger } from '../../../src/log/logger.ts';
-import { prepareGeneration } from '../../../src/pipeline.ts';
-import { type EventKind, Reconciler } from '../../../src/reconcile/reconciler.ts';
-import { FileSpecSource } from '../../../src/source/file-source.ts';
+import type { Reconciler } from '../../../src/reconcile/reconciler.ts';
 import { httpSpec, tempAgentConfig } from '../../helpers/agent-config.ts';
 import { realEnvoyBinary } from '../../helpers/real-envoy.ts';
-import { eventually, freePort, type Recorded } from '../lifecycle/harness.ts';
+import { eventually, freePort, makeAgentParts, type Recorded } from '../lifecycle/harness.ts';
 
 export { eventually, freePort } from '../lifecycle/harness.ts';
 
@@ -86,39 +82,14 @@ export async function realEnv(options: RealEnvOptions = {}): Promise<RealEnv> {
     events,
     bootstrap,
     writeSpec: (spec) => writeFile(config.source.path ?? '', JSON.stringify(spec)),
-    async make(o = {}) {
-      const config = o.config ?? base;
-      const host = o.host ?? new LocalProcessHost({ logDir: join(root, 'envoy-logs') });
-      const history = new TransactionLog(config.stateDir);
-      await history.load();
-      const record = async (type: EventKind, message: string, metadata?: Record<string, unknown>) => {
-        events.push({ type, message, metadata });
-      };
-      const applier = new EnvoyApplier({
-        config,
-        host,
-        logger: silentLogger,
-        onEvent: (type, message, metadata) => void record(type, message, metadata),
-        backoff: { initialMs: 100, maxMs: 400 },
+    make: (o = {}) =>
+      makeAgentParts({
+        config: o.config ?? base,
+        host: o.host ?? new LocalProcessHost({ logDir: join(root, 'envoy-logs') }),
+        events,
+        bootstrap,
         hook: o.hook,
-      });
-      const reconciler = new Reconciler({
-        source: new FileSpecSource(config.source.path ?? ''),
-        parse: parseWith(config),
-        prepare: (spec) =>
-          prepareGeneration(
-            spec,
-            { ...config, envoy: { ...config.envoy, maxConnections: bootstrap.maxConnections } },
-            new Date(),
-          ),
-        applier,
-        history,
-        events: { enqueue: record },
-        logger: silentLogger,
-      });
-      await reconciler.recover();
-      return { reconciler, applier, history, host };
-    },
+      }),
   };
 }
 
