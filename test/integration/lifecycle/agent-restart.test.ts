@@ -9,14 +9,14 @@ import {
   adminOf,
   cleanup,
   type Env,
-  writeAgentYaml,
   eventually,
   lifecycleEnv,
   livePids,
+  liveVersions,
   REPO,
   specN,
-  liveVersions,
   versionsOf,
+  writeAgentYaml,
 } from './harness.ts';
 
 const envs: { env: Env; groups: number[] }[] = [];

@@ -9,9 +9,9 @@ import {
   type Env,
   lifecycleEnv,
   livePids,
+  liveVersions,
   readJournal,
   specN,
-  liveVersions,
   versionsOf,
   withEnv,
 } from './harness.ts';

@@ -261,7 +261,7 @@ export async function withEnv<T>(vars: Record<string, string>, fn: () => Promise
  * The `envoy:` section of an agent.yaml for a CLI test of this environment (the double as the binary, its admin port,
  * base id, launcher socket, short drain times); `extra` lines are added inside the section.
  */
-export function envoyYaml(env: Env, extra: readonly string[] = []): string[] {
+export function envoyYaml(env: Pick<Env, 'config'>, extra: readonly string[] = []): string[] {
   const e = env.config.envoy;
   return [
     'envoy:',
@@ -279,19 +279,20 @@ export function envoyYaml(env: Env, extra: readonly string[] = []): string[] {
 }
 
 /**
- * Writes `<root>/agent.yaml` for running the real CLI on this environment with the file source: state and certificate
- * directories, then `top` lines (logging, vpsie, server…), then the envoy section with `envoy` extra lines.
+ * Writes `<root>/agent.yaml` for running the real CLI on this environment (the file source unless `fileSource` is
+ * false, then the vpsie source of the `top` lines): state and certificate directories, then `top` lines (logging,
+ * vpsie, server…), then the envoy section with `envoy` extra lines.
  */
 export async function writeAgentYaml(
-  env: Env,
-  options: { top?: readonly string[]; envoy?: readonly string[] } = {},
+  env: Pick<Env, 'config' | 'root'>,
+  options: { top?: readonly string[]; envoy?: readonly string[]; fileSource?: boolean } = {},
 ): Promise<string> {
   const c = env.config;
   const file = join(env.root, 'agent.yaml');
   await writeFile(
     file,
     [
-      `source: {type: file, path: ${c.source.path}}`,
+      ...(options.fileSource === false ? [] : [`source: {type: file, path: ${c.source.path}}`]),
       `state_dir: ${c.stateDir}`,
       `tls: {cert_dir: ${c.tls.certDir}}`,
       ...(options.top ?? []),

@@ -9,9 +9,9 @@ import {
   eventually,
   lifecycleEnv,
   livePids,
+  liveVersions,
   readJournal,
   specN,
-  liveVersions,
   versionsOf,
   withEnv,
 } from './harness.ts';

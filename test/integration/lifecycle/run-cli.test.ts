@@ -10,8 +10,8 @@ import {
   type Env,
   lifecycleEnv,
   livePids,
-  specN,
   liveVersions,
+  specN,
   versionsOf,
   writeAgentYaml,
 } from './harness.ts';

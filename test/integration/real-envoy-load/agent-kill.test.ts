@@ -3,9 +3,10 @@
 // request), and the restarted agent converges on the new configuration with no epoch beyond what the change needs.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { writeAgentYaml } from '../lifecycle/harness.ts';
 import { type Backend, httpBackends } from './backends.ts';
 import { cleanupEnv, eventually, freePort, lbSpec, type RealEnv, realEnv, serving } from './harness.ts';
 import { type Load, moreRequests, startLoad } from './load.ts';
@@ -42,33 +43,14 @@ const exited = (child: ChildProcess): Promise<string | null> =>
   });
 
 async function agentYaml(env: RealEnv, maxConnections: number): Promise<string> {
-  const c = env.config;
-  const e = c.envoy;
-  const file = join(env.root, 'agent.yaml');
-  await writeFile(
-    file,
-    [
-      `source: {type: file, path: ${c.source.path}}`,
-      `state_dir: ${c.stateDir}`,
-      `tls: {cert_dir: ${c.tls.certDir}}`,
+  return writeAgentYaml(env, {
+    top: [
       'address_policy: {allow_cidrs: [127.0.0.0/8]}',
       'logging: {level: info}',
       `server: {listen: 127.0.0.1:${await freePort()}}`,
-      'envoy:',
-      `  binary_path: ${e.binaryPath}`,
-      `  config_path: ${e.configPath}`,
-      `  pid_file: ${e.pidFile}`,
-      `  admin_address: 127.0.0.1:${e.adminAddress.port}`,
-      `  base_id: ${e.baseId}`,
-      `  launcher_socket: ${e.launcherSocket}`,
-      '  drain_time: 1s',
-      '  parent_shutdown_time: 2s',
-      '  verify_timeout: 30s',
-      `  max_connections: ${maxConnections}`,
-      '',
-    ].join('\n'),
-  );
-  return file;
+    ],
+    envoy: ['verify_timeout: 30s', `max_connections: ${maxConnections}`],
+  });
 }
 
 const stateJson = async <T>(env: RealEnv, name: string): Promise<T | undefined> => {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeVpsieApi } from '../../fakes/vpsie-api.ts';
+import { writeAgentYaml } from '../lifecycle/harness.ts';
 import { type Backend, httpBackends } from './backends.ts';
 import { cleanupEnv, eventually, freePort, lbSpec, realEnv } from './harness.ts';
 import { type Load, moreRequests, startLoad } from './load.ts';
@@ -46,36 +47,23 @@ describe('VPSie API unreachable (real CLI, real Envoy, load running)', () => {
       for (const b of pool) await b.close();
     });
     const c = env.config;
-    const e = c.envoy;
+    const _e = c.envoy;
     await writeFile(join(env.root, 'api-key'), `${API_KEY}\n`, { mode: 0o600 });
     await writeFile(join(env.root, 'ca.pem'), api.caPem);
-    const config = join(env.root, 'agent.yaml');
-    await writeFile(
-      config,
-      [
+    const config = await writeAgentYaml(env, {
+      fileSource: false,
+      top: [
         'vpsie:',
         `  api_url: ${api.url}`,
         `  api_key_file: ${join(env.root, 'api-key')}`,
         `  loadbalancer_id: ${LB}`,
         '  poll_interval: 1h',
         '  allow_insecure_api: true',
-        `state_dir: ${c.stateDir}`,
-        `tls: {cert_dir: ${c.tls.certDir}}`,
         'address_policy: {allow_cidrs: [127.0.0.0/8]}',
         'logging: {level: info}',
         `server: {listen: 127.0.0.1:${await freePort()}}`,
-        'envoy:',
-        `  binary_path: ${e.binaryPath}`,
-        `  config_path: ${e.configPath}`,
-        `  pid_file: ${e.pidFile}`,
-        `  admin_address: 127.0.0.1:${e.adminAddress.port}`,
-        `  base_id: ${e.baseId}`,
-        `  launcher_socket: ${e.launcherSocket}`,
-        '  drain_time: 1s',
-        '  parent_shutdown_time: 2s',
-        '',
-      ].join('\n'),
-    );
+      ],
+    });
     const spec = (from: number) =>
       lbSpec(env, pool.slice(from, from + 2), (s) => {
         s.id = LB;

@@ -1,7 +1,7 @@
 // Loopback backends for the load tests: HTTP servers that answer with their name (and stream on /stream), and a
 // TCP echo server. Every server tracks its sockets so a test can close it completely.
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 
 export interface Backend {
   readonly name: string;

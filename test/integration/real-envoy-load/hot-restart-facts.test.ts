@@ -2,20 +2,18 @@
 // Envoy dies with the process that spawned it; a third epoch kills the first at once; a colliding base id fails
 // fast and harms nobody; `--hot-restart-version` is what admin reports; epochs continue across agent restarts.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
-import { pidAlive } from '../../../src/envoy/process/host.ts';
-import { LauncherServer, LauncherClient } from '../../../src/envoy/process/launcher.ts';
-import { LocalProcessHost } from '../../../src/envoy/process/host.ts';
+import { LocalProcessHost, pidAlive } from '../../../src/envoy/process/host.ts';
+import { LauncherClient, LauncherServer } from '../../../src/envoy/process/launcher.ts';
 import { binaryHotRestartVersion } from '../../../src/envoy/process/processes.ts';
 import { realEnvoyBinary } from '../../helpers/real-envoy.ts';
-import { httpBackend, type Backend } from './backends.ts';
+import { type Backend, httpBackend } from './backends.ts';
 import { eventually } from './harness.ts';
 import {
   epochArgs,

@@ -1,7 +1,7 @@
 // The pinned Envoy started by hand (no agent), for the facts the launcher and supervisor designs rest on: a static
 // bootstrap with one listener proxying to one loopback backend (http or tcp), and epochs started with exact args.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AdminClient, createAdminClient } from '../../../src/envoy/admin/client.ts';
