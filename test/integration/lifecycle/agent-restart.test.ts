@@ -100,7 +100,10 @@ describe('agent restarts with the launcher service', () => {
     assert.equal((await exited(agent)).code, 0);
     assert.deepEqual(await livePids(t.journal), [pid], 'same Envoy after an agent restart');
 
-    // SIGKILL after the new files are installed, then a restart without the hook.
+    // SIGKILL after the new files are installed, then a restart without the hook. Each step's spec is new, so
+    // convergence means a hash other than the one the previous step converged on (else the check could pass
+    // before the restarted agent has even begun its transaction).
+    let previous = first;
     for (const [step, n, maxConnections] of [
       ['after-install', 1, 50_000],
       ['after-spawn-before-live', 2, 60_000],
@@ -116,7 +119,7 @@ describe('agent restarts with the launcher service', () => {
         `convergence after ${step}`,
         async () => {
           const h = await appliedHash(t);
-          if (h === undefined || h === first) return undefined;
+          if (h === undefined || h === previous) return undefined;
           try {
             const v = await versionsOf(t);
             const open = (await readFile(join(t.config.stateDir, 'transactions.json'), 'utf8')).match(
@@ -153,6 +156,7 @@ describe('agent restarts with the launcher service', () => {
         const live = await livePids(t.journal);
         return live.length === 1 && live[0] === envoy.serving.pid ? true : undefined;
       });
+      previous = hash;
       agent.kill('SIGTERM');
       assert.equal((await exited(agent)).code, 0);
     }
