@@ -4,11 +4,18 @@ import { join } from 'node:path';
 import { EnvoyApplier } from './apply/envoy-applier.ts';
 import { FileApplier } from './apply/file-applier.ts';
 import { TransactionLog } from './apply/history.ts';
+import { HoldStore } from './apply/hold.ts';
+import { SpecArchive } from './apply/spec-archive.ts';
 import type { Applier } from './apply/types.ts';
+import type { ConfigResult } from './config/load.ts';
 import type { AgentConfig } from './config/types.ts';
+import { controlSocketPath } from './control/protocol.ts';
+import { startControlServer } from './control/server.ts';
+import { resourceDirectories } from './envoy/build/names.ts';
 import { LocalProcessHost, type ProcessHost } from './envoy/process/host.ts';
 import { LauncherClient } from './envoy/process/launcher.ts';
 import type { Logger } from './log/logger.ts';
+import { parseDocumentText } from './model/read.ts';
 import {
   createObservability,
   type EnvoyView,
@@ -18,20 +25,14 @@ import {
 import { prepareGeneration } from './pipeline.ts';
 import { ReconcileLoop } from './reconcile/loop.ts';
 import { type EventSink, type ParseOutcome, Reconciler } from './reconcile/reconciler.ts';
+import { reloadConfig } from './reload.ts';
 import { connectSource, reportingApi } from './source/connect.ts';
 import type { SpecSource } from './source/types.ts';
-import { CertificateManager } from './tls/manager.ts';
 import { specContextFromConfig } from './spec/context.ts';
-import { parseDocumentText } from './model/read.ts';
+import { CertificateManager } from './tls/manager.ts';
 import type { FileOwner } from './util/atomic.ts';
-import { lookupUser } from './util/users.ts';
-import { HoldStore } from './apply/hold.ts';
-import { SpecArchive } from './apply/spec-archive.ts';
-import type { ConfigResult } from './config/load.ts';
-import { controlSocketPath } from './control/protocol.ts';
-import { startControlServer } from './control/server.ts';
-import { reloadConfig } from './reload.ts';
 import { serial } from './util/serial.ts';
+import { lookupUser } from './util/users.ts';
 
 export interface AgentHandle {
   readonly reconciler: Reconciler;
@@ -109,7 +110,12 @@ export async function defaultParts(config: AgentConfig, logger: Logger): Promise
       source,
       events,
       ...shared,
-      applier: new FileApplier({ stateDir: config.stateDir, certificateOwner }),
+      applier: new FileApplier({
+        stateDir: config.stateDir,
+        certificateOwner,
+        resourceDirectories: resourceDirectories(config),
+        logger,
+      }),
     };
   }
   // The launcher service owns Envoy so it outlives agent restarts; without it Envoy dies with the agent.

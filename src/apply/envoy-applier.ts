@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
 import { type AdminClient, acceptedVersions, createAdminClient } from '../envoy/admin/client.ts';
-import { xdsFilePaths } from '../envoy/build/names.ts';
+import { resourceDirectories, xdsFilePaths } from '../envoy/build/names.ts';
 import {
   type EnvoyStatus,
   EnvoySupervisor,
@@ -73,6 +73,8 @@ export class EnvoyApplier extends FileApplier {
       stateDir: options.config.stateDir,
       now: options.now,
       certificateOwner: options.certificateOwner,
+      resourceDirectories: resourceDirectories(options.config),
+      logger: options.logger,
     });
     this.#o = options;
     const e = options.config.envoy;
@@ -225,7 +227,7 @@ export class EnvoyApplier extends FileApplier {
     }
     hook?.('after-live-before-commit');
     try {
-      await this.commit(seq, generation.hash, epoch);
+      await this.commit(seq, generation, epoch);
     } catch (err) {
       return {
         ok: false,

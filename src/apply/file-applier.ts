@@ -1,8 +1,9 @@
+import type { Logger } from '../log/logger.ts';
 import type { FileOwner } from '../util/atomic.ts';
 import { errorMessage } from '../util/errors.ts';
 import { type AppliedState, readAppliedState, writeAppliedState } from './applied-state.ts';
 import { type GenerationMeta, GenerationStore } from './generations.ts';
-import { installFiles, isInstalled } from './install.ts';
+import { installFiles, isInstalled, removeStaleResourceFiles } from './install.ts';
 import type { Applier, ApplyOutcome, Generation } from './types.ts';
 
 export interface FileApplierOptions {
@@ -11,6 +12,10 @@ export interface FileApplierOptions {
   readonly keepGenerations?: number;
   /** Envoy's user: certificate and key files are chowned to it (keys are 0600). */
   readonly certificateOwner?: FileOwner;
+  /** The per-resource directories (routes/, endpoints/, secrets/): after a commit, files no longer used go. */
+  readonly resourceDirectories?: readonly string[];
+  /** Where a failed cleanup is reported (it never fails a commit: the stale files serve nothing). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -25,12 +30,16 @@ export class FileApplier implements Applier {
   protected readonly now: () => Date;
   protected applied: AppliedState | undefined;
   readonly #certificateOwner: FileOwner | undefined;
+  readonly #resourceDirectories: readonly string[];
+  readonly #logger: Logger | undefined;
 
   constructor(options: FileApplierOptions) {
     this.stateDir = options.stateDir;
     this.now = options.now ?? (() => new Date());
     this.store = new GenerationStore(options.stateDir, options.keepGenerations ?? 5);
     this.#certificateOwner = options.certificateOwner;
+    this.#resourceDirectories = options.resourceDirectories ?? [];
+    this.#logger = options.logger;
   }
 
   /** Installs a generation's files (see installFiles), certificates owned by Envoy's user. */
@@ -74,6 +83,22 @@ export class FileApplier implements Applier {
     if (committed && !(await isInstalled(committed.files, { certificateOwner: this.#certificateOwner }))) {
       await this.install(committed.files);
     }
+    // A crash between a commit and its cleanup leaves the files of removed resources: they go now.
+    if (committed) await this.#removeStale(committed.files);
+  }
+
+  async #removeStale(files: Generation['files']): Promise<void> {
+    if (this.#resourceDirectories.length === 0) return;
+    try {
+      const removed = await removeStaleResourceFiles(files, this.#resourceDirectories);
+      if (removed.length > 0)
+        this.#logger?.debug({ removed }, 'removed the files of resources no longer configured');
+    } catch (err) {
+      this.#logger?.warn(
+        { err: errorMessage(err) },
+        'could not remove the files of resources no longer configured',
+      );
+    }
   }
 
   async apply(generation: Generation, _transactionId: string): Promise<ApplyOutcome> {
@@ -88,14 +113,15 @@ export class FileApplier implements Applier {
     } catch (err) {
       return { ok: false, stage: 'apply', error: errorMessage(err), ...(await this.restore()) };
     }
-    await this.commit(saved.meta.seq, generation.hash);
+    await this.commit(saved.meta.seq, generation);
     return { ok: true };
   }
 
-  protected async commit(seq: number, hash: string, epoch?: number): Promise<void> {
-    this.applied = { hash, generation: seq, committedAt: this.now().toISOString(), epoch };
+  protected async commit(seq: number, generation: Generation, epoch?: number): Promise<void> {
+    this.applied = { hash: generation.hash, generation: seq, committedAt: this.now().toISOString(), epoch };
     await writeAppliedState(this.stateDir, this.applied);
     await this.store.prune(new Set([seq]));
+    await this.#removeStale(generation.files);
   }
 
   /** Puts the committed generation's files back. */
@@ -106,6 +132,7 @@ export class FileApplier implements Applier {
       if (!previous)
         return { restored: false, restoreError: `generation ${this.applied.generation} is missing` };
       await this.install(previous.files);
+      await this.#removeStale(previous.files);
       return { restored: true };
     } catch (err) {
       return { restored: false, restoreError: errorMessage(err) };

@@ -1,4 +1,8 @@
-import { type FileOwner, isInPlace, writeFileAtomic } from '../util/atomic.ts';
+import type { Dirent } from 'node:fs';
+import { readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type FileOwner, fsyncDir, isInPlace, writeFileAtomic } from '../util/atomic.ts';
+import { errorCode } from '../util/errors.ts';
 import type { FileRole, PlannedFile } from './types.ts';
 
 /** Make before break: what a resource refers to goes live before the resource that refers to it. */
@@ -54,3 +58,41 @@ const inPlaceOptions = (file: PlannedFile, owner: FileOwner | undefined) => ({
   owner,
   contentAddressed: file.role === 'certificate',
 });
+
+/**
+ * Removes what a committed generation no longer holds from the per-resource directories (routes/, endpoints/,
+ * secrets/): the file of a removed rule, pool or certificate, and temp files a crashed write left. Envoy never reads
+ * them again (no live resource refers to them, and a deletion is not the move its watch reacts to), but an operator
+ * reading the directory would take them for live configuration. Only `*.yaml` and the atomic writer's `.….tmp`
+ * files are touched; call with no write in flight (the apply loop is serialized). Returns the removed paths.
+ */
+export async function removeStaleResourceFiles(
+  committed: readonly PlannedFile[],
+  directories: readonly string[],
+): Promise<string[]> {
+  const keep = new Set(committed.map((f) => f.path));
+  const removed: string[] = [];
+  for (const dir of directories) {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') continue;
+      throw err;
+    }
+    const before = removed.length;
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      const stale = e.name.startsWith('.') ? e.name.endsWith('.tmp') : e.name.endsWith('.yaml');
+      if (!e.isFile() || !stale || keep.has(path)) continue;
+      try {
+        await unlink(path);
+        removed.push(path);
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT') throw err;
+      }
+    }
+    if (removed.length > before) await fsyncDir(dir);
+  }
+  return removed;
+}

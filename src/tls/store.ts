@@ -4,6 +4,7 @@ import { type FileHandle, open, readdir, unlink } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { TlsConfig, TlsSource } from '../spec/types.ts';
 import { fsyncDir, isInPlace, writeFileAtomic } from '../util/atomic.ts';
+import { errorCode } from '../util/errors.ts';
 import { fail, ok, type Problem, type Result } from '../util/result.ts';
 import type { TlsMaterial, TlsMaterialPaths } from './check.ts';
 
@@ -109,11 +110,6 @@ function fileKind(st: Stats): string {
   if (st.isSocket()) return 'socket';
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'device';
   return 'special file';
-}
-
-function errorCode(err: unknown): string {
-  if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code;
-  return 'unknown error';
 }
 
 export interface InlineFile {

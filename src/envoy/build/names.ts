@@ -57,3 +57,9 @@ export function xdsFilePaths(config: AgentConfig): XdsFilePaths {
     secretsDirectory: posix.join(directory, 'secrets'),
   };
 }
+
+/** The directories holding one file per resource (what a commit sweeps of the files it no longer uses). */
+export function resourceDirectories(config: AgentConfig): string[] {
+  const paths = xdsFilePaths(config);
+  return [paths.routesDirectory, paths.endpointsDirectory, paths.secretsDirectory];
+}

@@ -4,11 +4,13 @@
 // and the other backends' health-check state are kept. Shown by Envoy's own listener/cluster stats, and by a
 // keep-alive HTTP connection and a TCP connection that stay open across every change.
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
+import { xdsFilePaths } from '../../../src/envoy/build/names.ts';
 import { freePort, waitFor } from '../../helpers/cli-process.ts';
 import { type Backend, closeAll, loopbackPool, type PoolMember, tcpBackend } from './backends.ts';
-import { tcpHello, hostGet } from './clients.ts';
+import { hostGet, tcpHello } from './clients.ts';
 import { type RealAgent, startRealAgent } from './harness.ts';
 
 const members: PoolMember[] = [];
@@ -152,9 +154,16 @@ describe('VPSie form on the real Envoy: changes stay local', () => {
     };
 
     // 1. Rule b becomes a tcp rule: its listener (and its pool's check) change; rule a's and c's listeners do not.
+    const routeFiles = async () => (await readdir(xdsFilePaths(agent.config).routesDirectory)).sort();
+    const routesBefore = await routeFiles();
+    assert.equal(routesBefore.length, 2, `one route configuration per http rule: ${routesBefore}`);
     const ruleChange = await change({ ...variant, bScheme: 'tcp' });
     assert.deepEqual(ruleChange, { listener_modified: 1, cluster_modified: 1 }, 'only rule b');
     await stillOpen('rule change');
+    // Rule b's route configuration is gone from Envoy's directory too, not left beside the live one.
+    const routesAfter = await routeFiles();
+    assert.equal(routesAfter.length, 1, `${routesAfter}`);
+    assert.ok(routesBefore.includes(routesAfter[0] ?? ''), `${routesAfter} was there before`);
 
     // 2. A redirected domain on rule a: its route configuration changes, no listener and no cluster.
     const domainChange = await change({ ...variant, redirect: true });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { installFiles, installOrder } from '../../../src/apply/install.ts';
+import { installFiles, installOrder, removeStaleResourceFiles } from '../../../src/apply/install.ts';
 import type { PlannedFile } from '../../../src/apply/types.ts';
 import { lookupUser } from '../../../src/util/users.ts';
 import { REPO_ROOT } from '../../helpers/cli-process.ts';
@@ -121,5 +121,40 @@ describe('installFiles without CAP_DAC_OVERRIDE (as the packaged agent runs)', (
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '[]');
     assert.equal((await stat(key)).ino, inode);
+  });
+});
+
+describe('removeStaleResourceFiles', () => {
+  it('removes per-resource files and crashed temp files the committed generation does not hold, nothing else', async () => {
+    const dir = await tempDir();
+    const routes = join(dir, 'routes');
+    const endpoints = join(dir, 'endpoints');
+    await mkdir(routes);
+    await mkdir(join(routes, 'sub.yaml'));
+    const live = (role: PlannedFile['role'], path: string): PlannedFile => ({
+      role,
+      path,
+      content: 'x',
+      mode: 0o644,
+    });
+    const committed = [
+      live('routes', join(routes, 'a.yaml')),
+      live('listeners', join(dir, 'listeners.yaml')),
+    ];
+    for (const name of ['a.yaml', 'b.yaml', '.b.yaml.123.abc.tmp', 'notes.txt', '.hidden'])
+      await writeFile(join(routes, name), 'x');
+    await writeFile(join(dir, 'listeners.yaml'), 'x');
+    await writeFile(join(dir, 'old.yaml'), 'x');
+
+    const removed = await removeStaleResourceFiles(committed, [routes, endpoints]);
+
+    assert.deepEqual(removed.sort(), [join(routes, '.b.yaml.123.abc.tmp'), join(routes, 'b.yaml')]);
+    assert.deepEqual((await readdir(routes)).sort(), ['.hidden', 'a.yaml', 'notes.txt', 'sub.yaml']);
+    assert.deepEqual(
+      (await readdir(dir)).sort(),
+      ['listeners.yaml', 'old.yaml', 'routes'],
+      'only the named directories',
+    );
+    assert.deepEqual(await removeStaleResourceFiles(committed, [routes]), [], 'idempotent');
   });
 });
