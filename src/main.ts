@@ -13,7 +13,8 @@ Commands:
   validate --spec FILE|- [--config FILE]  check a load balancer spec; problems go to stderr
   render --spec FILE|- --out DIR [--config FILE]
                                           write bootstrap.yaml, dynamic/{listeners,clusters}.yaml,
-                                          dynamic/{routes,endpoints,secrets}/*.yaml and static.yaml into DIR;
+                                          dynamic/{routes,secrets}/*.yaml, dynamic/endpoints/*.json and
+                                          static.json into DIR;
                                           print the configuration hash as the last line
   launcher --socket PATH [--config FILE]  run the Envoy launcher service (owns the Envoy processes)
 

@@ -21,13 +21,13 @@ export type Packagings = 'runtime' | 'static' | 'both';
  * Schema-checks the documents of a packaging; problem paths name the file they belong to. The two packagings
  * hold the same resources, so a reconcile checks only the one its strategy runs (`runtime` for dynamic, `static`
  * for hot_restart): at 64 rules × 10 domains checking both was twice the work for no new problem. Real Envoy's
- * `--mode validate` still reads static.yaml in the apply transaction.
+ * `--mode validate` still reads static.json in the apply transaction.
  */
 export function schemaProblems(rendered: RenderedConfig, packagings: Packagings = 'both'): Problem[] {
   const checker = getSchemaChecker();
   const within = (file: string, problems: readonly Problem[]): Problem[] =>
     problems.map((p) => ({ path: `${file}: ${p.path}`, message: p.message }));
-  const staticDocs = (): Problem[] => within('static.yaml', checker.checkBootstrap(rendered.staticBootstrap));
+  const staticDocs = (): Problem[] => within('static.json', checker.checkBootstrap(rendered.staticBootstrap));
   const runtimeDocs = (): Problem[] => [
     ...within('bootstrap.yaml', checker.checkBootstrap(rendered.bootstrap)),
     ...within('listeners.yaml', checker.checkDiscoveryResponse(rendered.listeners)),

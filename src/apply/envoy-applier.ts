@@ -48,9 +48,9 @@ const STAT_FILTER =
 /** The accepted versions of RDS, EDS and SDS subscriptions (text readouts). */
 const SUBSCRIPTION_VERSIONS = '^(http\\..*\\.rds\\..*|cluster\\..*|sds\\..*)\\.version_text$';
 
-/** The version_info a DiscoveryResponse file carries (toYaml puts it on the first line). */
+/** The version_info a DiscoveryResponse file carries (the builders put it first: toYaml's first line, toJson's second). */
 export function fileVersion(content: string): string | undefined {
-  const m = /^version_info: (['"]?)([^'"\n]+)\1$/m.exec(content);
+  const m = /^ *(?:version_info|"version_info"): (['"]?)([^'"\n]+)\1,?$/m.exec(content.slice(0, 512));
   return m?.[2];
 }
 const KINDS = {

@@ -49,7 +49,8 @@ const typeName = (r: Record<string, Json>): string => {
 };
 const resourceName = (r: Record<string, Json>): string => String(r.name ?? r.cluster_name ?? '(unnamed)');
 
-const parsedOf = (f: PlanFile): Json => (f.value !== undefined ? f.value : parse(f.content));
+const parsedOf = (f: PlanFile): Json =>
+  f.value !== undefined ? f.value : f.path.endsWith('.json') ? JSON.parse(f.content) : parse(f.content);
 
 /** A discovery file without its first line (`version_info`, the hash): equal bodies hold equal resources. */
 const body = (content: string): string => content.slice(content.indexOf('\n') + 1);

@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import { toYaml } from '../envoy/build/render.ts';
+import { serialise } from '../envoy/build/files.ts';
 import { EXIT_INVALID, EXIT_OK } from './exit.ts';
 import { schemaProblems } from '../pipeline.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -36,10 +36,10 @@ export async function renderCommand(args: RenderArgs): Promise<number> {
     ...rendered.routes.map((r): [string, object] => [`dynamic/routes/${basename(r.path)}`, r.document]),
     ['dynamic/listeners.yaml', rendered.listeners],
     ...rendered.secrets.map((s): [string, object] => [`dynamic/secrets/${basename(s.path)}`, s.document]),
-    ['static.yaml', rendered.staticBootstrap],
+    ['static.json', rendered.staticBootstrap],
   ];
   try {
-    for (const [name, doc] of files) await writeFileAtomic(join(args.out, name), toYaml(doc));
+    for (const [name, doc] of files) await writeFileAtomic(join(args.out, name), serialise(name, doc));
   } catch (err) {
     process.stderr.write(`vpsie-lb-agent: writing ${args.out}: ${errorMessage(err)}\n`);
     return EXIT_INVALID;

@@ -1,6 +1,11 @@
 /** The rendered configuration as the files the applier installs (apply's PlannedFile is this RenderedFile). */
 import type { RenderedConfig } from './render.ts';
+import { toJson } from './json.ts';
 import { toYaml } from './yaml.ts';
+
+/** What Envoy reads from `path`: it picks its parser by the extension (`.json`, else YAML). */
+export const serialise = (path: string, doc: object): string =>
+  path.endsWith('.json') ? toJson(doc) : toYaml(doc);
 
 export type RenderedFileRole =
   | 'bootstrap'
@@ -48,7 +53,7 @@ export function renderedFiles(rendered: RenderedConfig): RenderedFile[] {
     files.push({
       role: 'endpoints',
       path: e.path,
-      content: toYaml(e.document),
+      content: serialise(e.path, e.document),
       mode: CONFIG_MODE,
       resource: e.name,
     });
@@ -70,7 +75,12 @@ export function renderedFiles(rendered: RenderedConfig): RenderedFile[] {
   }
   files.push(
     { role: 'listeners', path: paths.listeners, content: toYaml(rendered.listeners), mode: CONFIG_MODE },
-    { role: 'static', path: paths.static, content: toYaml(rendered.staticBootstrap), mode: CONFIG_MODE },
+    {
+      role: 'static',
+      path: paths.static,
+      content: serialise(paths.static, rendered.staticBootstrap),
+      mode: CONFIG_MODE,
+    },
     { role: 'bootstrap', path: paths.bootstrap, content: toYaml(rendered.bootstrap), mode: CONFIG_MODE },
   );
   return files;

@@ -34,21 +34,21 @@ export interface XdsFilePaths {
 }
 
 /** `name` as a file name: `|` (the model's name separator) becomes `+`, which no id may contain either. */
-const fileName = (name: string): string => `${name.replaceAll('|', '+')}.yaml`;
+const fileName = (name: string, extension = 'yaml'): string => `${name.replaceAll('|', '+')}.${extension}`;
 
 export const routeFile = (paths: XdsFilePaths, routeName: string): string =>
   posix.join(paths.routesDirectory, fileName(routeName));
 export const secretFile = (paths: XdsFilePaths, secretName: string): string =>
   posix.join(paths.secretsDirectory, fileName(secretName));
 export const endpointsFile = (paths: XdsFilePaths, clusterName: string): string =>
-  posix.join(paths.endpointsDirectory, fileName(clusterName));
+  posix.join(paths.endpointsDirectory, fileName(clusterName, 'json')); // JSON: see json.ts
 
 export function xdsFilePaths(config: AgentConfig): XdsFilePaths {
   const directory = config.envoy.configPath;
   const parent = posix.dirname(directory);
   return {
     bootstrap: posix.join(parent, 'bootstrap.yaml'),
-    static: posix.join(parent, 'static.yaml'),
+    static: posix.join(parent, 'static.json'), // JSON: see json.ts
     directory,
     listeners: posix.join(directory, 'listeners.yaml'),
     routesDirectory: posix.join(directory, 'routes'),

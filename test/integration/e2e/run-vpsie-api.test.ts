@@ -61,7 +61,7 @@ describe('vpsie-lb-agent run against the VPSie API', () => {
     });
     try {
       // The backends are the cluster's endpoints, delivered by EDS from a file of their own.
-      const clusters = join(root, 'envoy', 'dynamic', 'endpoints', 'lb-lb-e2e.yaml');
+      const clusters = join(root, 'envoy', 'dynamic', 'endpoints', 'lb-lb-e2e.json');
       await waitFor('the first config', 20_000, async () =>
         (await readFile(clusters, 'utf8').catch(() => '')).includes('10.0.0.12') ? true : undefined,
       );

@@ -65,7 +65,7 @@ describe('vpsie-lb-agent plan (real Envoy)', () => {
     // Only the endpoint file moves (the agent moves no file whose resources did not change).
     assert.match(
       backendPlan.out,
-      /apply {2}file update \(no new Envoy epoch\)\n +moves endpoints\/lb-lb-ops\.yaml\ndrain/,
+      /apply {2}file update \(no new Envoy epoch\)\n +moves endpoints\/lb-lb-ops\.json\ndrain/,
     );
     for (const line of backendPlan.out.split('\n')) assert.ok(line.length <= 80, `wider than 80: ${line}`);
     assert.match(backendPlan.out, /drain {2}no listener drains connections/);

@@ -1,6 +1,6 @@
 // Every golden case, rendered by the agent's own path (spec check, certificate check, render, schema check,
 // certificate files written) with real certificates, is accepted by the real Envoy in both packagings:
-// `static.yaml` by `envoy --mode validate`, and `bootstrap.yaml` + its dynamic files served to LIVE with every
+// `static.json` by `envoy --mode validate`, and `bootstrap.yaml` + its dynamic files served to LIVE with every
 // listener, cluster and secret active in /config_dump and no update rejected or failed.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ after(async () => {
   await removeDir(root);
 });
 
-test('static.yaml of every golden case passes envoy --mode validate', async () => {
+test('static.json of every golden case passes envoy --mode validate', async () => {
   assert.ok(names.length >= 20, `expected the golden cases, found ${names.length}`);
   const results = await inPool(names, 2, async (name) => {
     const { rendered } = await renderGolden(name, join(root, 'static', name), certs);
@@ -48,7 +48,7 @@ test('static.yaml of every golden case passes envoy --mode validate', async () =
     refused.map((r) => `${r.name}: exit ${r.run.code}\n${r.run.output.slice(-1500)}`),
     [],
   );
-  for (const r of results) assert.match(r.run.output, /configuration '.*static\.yaml' OK/, r.name);
+  for (const r of results) assert.match(r.run.output, /configuration '.*static\.json' OK/, r.name);
 });
 
 type Dump = readonly ConfigDumpEntry[];

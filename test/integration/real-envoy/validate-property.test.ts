@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { defaultAgentConfig } from '../../../src/config/defaults.ts';
 import type { RenderedConfig } from '../../../src/envoy/build/render.ts';
-import { toYaml } from '../../../src/envoy/build/yaml.ts';
+import { toJson } from '../../../src/envoy/build/json.ts';
 import { getSchemaChecker } from '../../../src/envoy/schema/index.ts';
 import type { StaticBootstrap } from '../../../src/envoy/types/index.ts';
 import { writeFileAtomic } from '../../../src/util/atomic.ts';
@@ -106,15 +106,15 @@ test(`${SPECS} generated specs render to configs real Envoy accepts (seed ${seed
       const body = await withRealTls(item.body, certs, config.tls.certDir);
       rendered.push(await prepareForReal(body, config));
     }
-    const file = join(root, `g${g}.yaml`);
-    await writeFileAtomic(file, toYaml(merged(rendered)));
+    const file = join(root, `g${g}.json`);
+    await writeFileAtomic(file, toJson(merged(rendered)));
     const run = await envoyValidate(file);
     if (run.code === 0) return { g, refused: [] as string[] };
     // Name the culprits: each spec of the refused batch on its own.
     const refused: string[] = [];
     for (const [i, r] of rendered.entries()) {
-      const single = join(root, `g${g}-s${i}.yaml`);
-      await writeFileAtomic(single, toYaml(r.staticBootstrap));
+      const single = join(root, `g${g}-s${i}.json`);
+      await writeFileAtomic(single, toJson(r.staticBootstrap));
       const alone = await envoyValidate(single);
       if (alone.code !== 0) {
         refused.push(
@@ -155,14 +155,14 @@ describe('health check header values with "%" (found by the property above)', ()
   test('unescaped, Envoy and the schema checker refuse it; as rendered, Envoy accepts it', async () => {
     const config = configUnder(defaultAgentConfig(), join(root, 'pct-static'), 9901);
     const rendered = await prepareForReal(bodyWith(8080), config);
-    const text = toYaml(rendered.staticBootstrap);
+    const text = toJson(rendered.staticBootstrap);
     assert.ok(text.includes('50%%ok %%%% %%REQ(x)%%'), 'every % doubled');
-    const file = join(root, 'pct-static.yaml');
+    const file = join(root, 'pct-static.json');
     await writeFileAtomic(file, text);
     assert.equal((await envoyValidate(file)).code, 0);
 
     const unescaped = JSON.parse(JSON.stringify(rendered.staticBootstrap).replaceAll('%%', '%'));
-    await writeFileAtomic(file, toYaml(unescaped));
+    await writeFileAtomic(file, toJson(unescaped));
     const run = await envoyValidate(file);
     assert.equal(run.code, 1);
     assert.match(run.output, /Couldn't find valid command/);

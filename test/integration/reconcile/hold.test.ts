@@ -61,11 +61,11 @@ describe('rollback and hold (file applier)', () => {
     await write(withPort(8002));
     const b = await r.reconcile('poll');
     assert.equal(b.result, 'applied');
-    assert.match(await clusters(), /port_value: 8002/);
+    assert.match(await clusters(), /"port_value":8002/);
 
     const rolled = await r.rollback(undefined);
     assert.ok(rolled.ok, rolled.message);
-    assert.match(await clusters(), /port_value: 8001/);
+    assert.match(await clusters(), /"port_value":8001/);
     assert.deepEqual(
       events.slice(-2).map((e) => [e.type, e.metadata?.operator, e.metadata?.hash]),
       [
@@ -83,14 +83,14 @@ describe('rollback and hold (file applier)', () => {
     const again = await r.reconcile('start');
     assert.equal(again.result, 'held');
     assert.equal(r.spec?.pools[0]?.backends[0]?.port, 8001);
-    assert.match(await clusters(), /port_value: 8001/);
+    assert.match(await clusters(), /"port_value":8001/);
 
     // A changed spec ends the hold and is applied.
     await write(withPort(8003));
     const c = await r.reconcile('poll');
     assert.equal(c.result, 'applied');
     assert.equal(events.find((e) => e.type === 'hold_released')?.metadata?.reason, 'the spec changed');
-    assert.match(await clusters(), /port_value: 8003/);
+    assert.match(await clusters(), /"port_value":8003/);
     assert.equal((await r.release('x')).ok, false);
   });
 });

@@ -44,7 +44,7 @@ async function setup() {
 const listenersPath = (config: AgentConfig) => join(config.envoy.configPath, 'listeners.yaml');
 const clustersPath = (config: AgentConfig) => join(config.envoy.configPath, 'clusters.yaml');
 /** The cluster's endpoints: by EDS, from a file of their own. */
-const endpointsPath = (config: AgentConfig) => join(config.envoy.configPath, 'endpoints', 'lb-lb-test.yaml');
+const endpointsPath = (config: AgentConfig) => join(config.envoy.configPath, 'endpoints', 'lb-lb-test.json');
 const roots: string[] = [];
 after(async () => {
   for (const r of roots) await rm(r, { recursive: true, force: true });
@@ -134,7 +134,7 @@ describe('reconcile with the file applier', () => {
     const second = await reconciler.reconcile('poll');
     assert.equal(second.result, 'applied');
     assert.notEqual(second.hash, first.hash);
-    assert.match(await readFile(endpointsPath(t.config), 'utf8'), /load_balancing_weight: 5/);
+    assert.match(await readFile(endpointsPath(t.config), 'utf8'), /"load_balancing_weight":5/);
     // Each file's version is the digest of its own resources: only the endpoints file changes.
     assert.equal(await readFile(listenersPath(t.config), 'utf8'), listenersBefore);
     assert.equal(await readFile(clustersPath(t.config), 'utf8'), clustersBefore);

@@ -141,14 +141,18 @@ describe('removeStaleResourceFiles', () => {
       live('routes', join(routes, 'a.yaml')),
       live('listeners', join(dir, 'listeners.yaml')),
     ];
-    for (const name of ['a.yaml', 'b.yaml', '.b.yaml.123.abc.tmp', 'notes.txt', '.hidden'])
+    for (const name of ['a.yaml', 'b.yaml', 'c.json', '.b.yaml.123.abc.tmp', 'notes.txt', '.hidden'])
       await writeFile(join(routes, name), 'x');
     await writeFile(join(dir, 'listeners.yaml'), 'x');
     await writeFile(join(dir, 'old.yaml'), 'x');
 
     const removed = await removeStaleResourceFiles(committed, [routes, endpoints]);
 
-    assert.deepEqual(removed.sort(), [join(routes, '.b.yaml.123.abc.tmp'), join(routes, 'b.yaml')]);
+    assert.deepEqual(removed.sort(), [
+      join(routes, '.b.yaml.123.abc.tmp'),
+      join(routes, 'b.yaml'),
+      join(routes, 'c.json'),
+    ]);
     assert.deepEqual((await readdir(routes)).sort(), ['.hidden', 'a.yaml', 'notes.txt', 'sub.yaml']);
     assert.deepEqual(
       (await readdir(dir)).sort(),

@@ -323,11 +323,11 @@ test('renderedFiles lists what the applier writes, referenced files before their
     [
       ['certificate', inlineCertPath('/etc/vpsie-lb/certs', 'privateKey', KEY_PEM), 0o600],
       ['secrets', '/etc/envoy/dynamic/secrets/lb-lb1-cert.yaml', 0o644],
-      ['endpoints', '/etc/envoy/dynamic/endpoints/lb-lb1.yaml', 0o644],
+      ['endpoints', '/etc/envoy/dynamic/endpoints/lb-lb1.json', 0o644],
       ['clusters', '/etc/envoy/dynamic/clusters.yaml', 0o644],
       ['routes', '/etc/envoy/dynamic/routes/lb-lb1.yaml', 0o644],
       ['listeners', '/etc/envoy/dynamic/listeners.yaml', 0o644],
-      ['static', '/etc/envoy/static.yaml', 0o644],
+      ['static', '/etc/envoy/static.json', 0o644],
       ['bootstrap', '/etc/envoy/bootstrap.yaml', 0o644],
     ],
   );

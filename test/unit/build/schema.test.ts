@@ -12,7 +12,8 @@ for (const name of caseNames()) {
     const { documents } = renderCase(name);
     const report: string[] = [];
     for (const [file, text] of documents) {
-      // Checked as Envoy reads them: the YAML text, parsed back (routes/endpoints: one document per Envoy file).
+      // Checked as text parsed back (routes/endpoints: one document per Envoy file; the live endpoints and static files
+      // hold the same documents as JSON).
       for (const [i, parsed] of parseAllDocuments(text).entries()) {
         const doc: unknown = parsed.toJS();
         const problems =

@@ -211,7 +211,7 @@ describe('VPSie form → model', () => {
 
   it('a reconcile checks the packaging its strategy runs; render checks both', () => {
     const r = render(m);
-    // A static bootstrap broken on purpose: only the checks that include static.yaml see it.
+    // A static bootstrap broken on purpose: only the checks that include static.json see it.
     const broken = {
       ...r,
       staticBootstrap: { ...r.staticBootstrap, admin: { address: 'nowhere' } },
@@ -220,8 +220,8 @@ describe('VPSie form → model', () => {
       ...new Set(schemaProblems(broken, packagings).map((p) => p.path.split(':')[0])),
     ];
     assert.deepEqual(files('runtime'), []);
-    assert.deepEqual(files('static'), ['static.yaml']);
-    assert.deepEqual(files('both'), ['static.yaml']);
+    assert.deepEqual(files('static'), ['static.json']);
+    assert.deepEqual(files('both'), ['static.json']);
   });
 
   it('informational fields change nothing rendered', () => {
