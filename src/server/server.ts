@@ -26,6 +26,8 @@ export interface AgentServerOptions {
   readonly metrics: AgentMetrics;
   readonly status: () => AgentStatus | Promise<AgentStatus>;
   readonly readiness: () => Readiness;
+  /** Brings what /readyz, /status and /metrics report up to date (the agent re-probes Envoy when its view is old). */
+  readonly refresh?: () => Promise<void>;
   readonly envoyPrometheus?: EnvoyPrometheusSource;
   readonly logger?: LogSink;
   /** Bound on one /metrics/envoy proxy; default 5 s. */
@@ -150,18 +152,21 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
         send(res, 200, TEXT, 'ok\n');
         return;
       case '/readyz': {
+        await opts.refresh?.();
         const { ready, reason } = opts.readiness();
         if (ready) send(res, 200, TEXT, 'ready\n');
         else send(res, 503, TEXT, `not ready: ${reason ?? 'unknown reason'}\n`);
         return;
       }
       case '/metrics':
+        await opts.refresh?.();
         send(res, 200, opts.metrics.contentType, await opts.metrics.metricsText());
         return;
       case '/metrics/envoy':
         await proxyEnvoy(res);
         return;
       case '/status':
+        await opts.refresh?.();
         send(
           res,
           200,
