@@ -128,6 +128,11 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     spec: () => reconciler.spec,
     logger: deps.logger,
     intervalMs: deps.healthIntervalMs ?? 10_000,
+    onRound: (spec) => {
+      // The first round for what the first reconcile settled on ends the start-up silence of the LB status.
+      if (reconciled && spec === reconciler.spec) healthKnown = true;
+      if (healthKnown) lbStatus.refresh();
+    },
   });
 
   // Envoy's own word on its state (/ready), refreshed on a short interval: what /readyz and the LB status rest on.
@@ -149,9 +154,9 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       envoyState = 'unreachable';
     }
   };
-  // /readyz, /status and /metrics never report a state older than PROBE_FRESH_MS: they probe first when it is. The
-  // timer alone probes every PROBE_IDLE_MS (the LB status report and the restart counter), so an idle agent does
-  // not open a connection to Envoy every 2 s for nobody (that was the largest part of its idle CPU).
+  // /readyz, /status, /metrics and the LB status never use a state older than PROBE_FRESH_MS: they probe first when
+  // it is. The timer alone probes every PROBE_IDLE_MS (the restart counter), so an idle agent does not open a
+  // connection to Envoy every 2 s for nobody.
   let probedAt = Number.NEGATIVE_INFINITY;
   let probing: Promise<void> | undefined;
   const probe = (): Promise<void> =>
@@ -164,7 +169,14 @@ export function createObservability(deps: ObservabilityDeps): Observability {
   };
   let probeTimer: NodeJS.Timeout | undefined;
   const envoyServing = (): boolean => deps.envoy !== undefined && envoyState === 'LIVE';
-  const lbStatusInputs = (): LbStatusInputs => ({
+  let reconciled = false;
+  let healthKnown = false;
+  const lbStatusInputs = async (): Promise<LbStatusInputs> => {
+    await fresh();
+    return currentLbStatusInputs();
+  };
+  const currentLbStatusInputs = (): LbStatusInputs => ({
+    starting: !healthKnown,
     envoyServing: envoyServing(),
     criticalFailure: deps.envoy?.().criticalFailure,
     lastApplyFailed: applyFailed,
@@ -223,7 +235,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     const spec = reconciler.spec;
     const now = new Date();
     // Computed now rather than the reporter's last tick: /status must not lag Envoy by a health interval.
-    const verdict = computeLbStatus(lbStatusInputs());
+    const verdict = computeLbStatus(currentLbStatusInputs());
     const hold = deps.hold?.();
     const backends = backendHealth.backends();
     return {
@@ -283,6 +295,8 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       if (report.rolledBack) metrics.incRollback();
       if (report.hash !== undefined && report.result !== 'rejected') desiredHash = report.hash;
       applyFailed = lastApplyFailed(applyFailed, report);
+      const first = !reconciled;
+      reconciled = true;
       metrics.setHold(deps.hold?.() !== undefined);
       metrics.setConverged(desiredHash !== undefined && desiredHash === applier.committedHash());
       // A fresh probe, not one that may have started before this apply finished.
@@ -290,7 +304,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
         probedAt = Date.now();
       });
       // Envoy's hosts changed: read their health now rather than in the next idle interval.
-      if (report.result === 'applied') backendHealth.refresh();
+      if (report.result === 'applied' || first) backendHealth.refresh();
       if (deps.eventQueue) metrics.setEventQueue(deps.eventQueue.depth(), deps.eventQueue.dropped());
       for (const c of certificates)
         metrics.setCertificateExpiry(c.info.subject, secondsToExpiry(c.info.notAfter, new Date()), c.label);

@@ -139,6 +139,8 @@ export interface BackendHealthReporterOptions {
   /** For `start()`; default 10 s. */
   readonly intervalMs?: number;
   readonly timers?: Timers;
+  /** After every round, with the spec that round was computed for. */
+  readonly onRound?: (spec: LoadBalancerModel | undefined) => void;
 }
 
 export class BackendHealthReporter {
@@ -158,8 +160,13 @@ export class BackendHealthReporter {
 
   /** One round: read Envoy, derive, PUT what changed (or was never acknowledged). Never throws. */
   async tick(): Promise<void> {
-    const { source, api, logger } = this.#opts;
     const spec = this.#opts.spec();
+    await this.#round(spec);
+    this.#opts.onRound?.(spec);
+  }
+
+  async #round(spec: LoadBalancerModel | undefined): Promise<void> {
+    const { source, api, logger } = this.#opts;
     const backends = modelBackends(spec);
     let fingerprint: string | undefined;
     let hosts: readonly ClusterHost[] | undefined;

@@ -23,6 +23,11 @@ export interface LbStatusInputs {
   readonly lastApplyFailed: boolean;
   /** Health of each ENABLED backend. */
   readonly backends: ReadonlyMap<string, BackendHealth>;
+  /**
+   * The agent has not yet finished its first reconcile and the backend-health round after it: nothing is known, so
+   * nothing is reported (an agent restart under a serving Envoy would otherwise flap the status to error).
+   */
+  readonly starting?: boolean;
 }
 
 export interface LbStatusVerdict {
@@ -94,7 +99,9 @@ export class LbStatusReporter {
     const { api, logger } = this.#opts;
     let verdict: LbStatusVerdict;
     try {
-      verdict = computeLbStatus(await this.#opts.inputs());
+      const inputs = await this.#opts.inputs();
+      if (inputs.starting === true) return;
+      verdict = computeLbStatus(inputs);
     } catch (err) {
       logger?.warn({ error: errorMessage(err) }, 'lb status: cannot gather inputs');
       return;
@@ -109,6 +116,11 @@ export class LbStatusReporter {
       // Not recorded as reported: the next tick tries again.
       logger?.warn({ status: verdict.status, error: errorMessage(err) }, 'lb status: report failed');
     }
+  }
+
+  /** Reports now (or right after the round in progress) rather than at the next interval. */
+  refresh(): void {
+    this.#driver?.runSoon();
   }
 
   /** The latest verdict (for /status), undefined before the first tick. */

@@ -151,6 +151,48 @@ describe('real Envoy: active health checks', () => {
     t.diagnostic(`probes seen: b1 ${b1.probes.length}, b2 ${b2.probes.length}`);
   });
 
+  it('an agent restart under the serving Envoy reports no change to the API: no error, no degraded, no unhealthy', async () => {
+    const [b1, b2] = [await httpBackend('alpha'), await httpBackend('beta')];
+    backends.push(b1, b2);
+    const api = await FakeVpsieApi.start({ apiKey: API_KEY, loadbalancerId: 'lb-real', http: true });
+    apis.push(api);
+    const options = { api, apiKey: API_KEY, stopOnExit: false };
+    const agent = await startRealAgent(
+      (port) =>
+        lbSpec(
+          port,
+          'http',
+          [
+            { id: 'b1', port: b1.port },
+            { id: 'b2', port: b2.port },
+          ],
+          { health_check: check('http') },
+        ),
+      options,
+    );
+    agents.push(agent);
+    const lbPuts = () => api.statusUpdates.map((u) => (u as { status: string }).status);
+    await waitFor('LB status active', 30_000, () => (lbPuts().at(-1) === 'active' ? true : undefined));
+    const [lbBefore, healthBefore] = [lbPuts().length, api.healthUpdates.length];
+    const epoch = (await agent.admin.serverInfo()).restartEpoch;
+
+    await agent.restart(options);
+    // The new agent reports once after its start, and only what is true: the same serving, healthy LB.
+    await waitFor('the restarted agent reports', 30_000, () =>
+      lbPuts().length > lbBefore ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 3_000)); // three health intervals: a late wrong report would show
+    assert.deepEqual(lbPuts().slice(lbBefore), ['active'], `LB status PUTs after the restart: ${lbPuts()}`);
+    const healthAfter = api.healthUpdates
+      .slice(healthBefore)
+      .map((u) => (u.body as { status: string }).status);
+    assert.ok(
+      healthAfter.every((h) => h === 'healthy'),
+      `backend health PUTs after the restart: ${healthAfter}`,
+    );
+    assert.equal((await agent.admin.serverInfo()).restartEpoch, epoch, 'the same Envoy kept serving');
+  });
+
   it('https: TLS health checks of a tcp (passthrough) load balancer eject a failing backend and take it back', async () => {
     const cert = await makeCert({ commonName: 'backend.example.test', dnsNames: ['backend.example.test'] });
     const [b1, b2] = [

@@ -196,3 +196,22 @@ describe('lastApplyFailed', () => {
     }
   });
 });
+
+describe('LbStatusReporter while the agent starts', () => {
+  it('reports nothing while starting, then the first verdict once', async () => {
+    const api = new RecordingStatusApi();
+    let starting = true;
+    const reporter = new LbStatusReporter({
+      api,
+      inputs: () => ({ starting, envoyServing: false, lastApplyFailed: false, backends: new Map() }),
+    });
+    await reporter.tick();
+    await reporter.tick();
+    assert.deepEqual(api.take(), [], 'no guess before anything is known');
+    assert.equal(reporter.current(), undefined);
+    starting = false;
+    await reporter.tick();
+    await reporter.tick();
+    assert.deepEqual(api.take(), ['error']);
+  });
+});
