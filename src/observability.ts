@@ -1,28 +1,29 @@
 // Metrics, the agent's HTTP endpoint, backend health and LB status reporting, wired to the reconciler's reports.
 import { readFileSync } from 'node:fs';
 import type { TransactionLog } from './apply/history.ts';
+import type { Hold } from './apply/hold.ts';
 import type { Applier } from './apply/types.ts';
 import type { AgentConfig } from './config/types.ts';
-import { BackendHealthReporter, type BackendHealthApi } from './health/backend-health.ts';
+import { createAdminClient } from './envoy/admin/client.ts';
+import { type BackendHealthApi, BackendHealthReporter } from './health/backend-health.ts';
+import { EnvoyProbe } from './health/envoy-probe.ts';
 import { adminClusterHostSource, adminStatsSource } from './health/envoy-sources.ts';
 import {
   computeLbStatus,
-  LbStatusReporter,
   type LbStatusApi,
   type LbStatusInputs,
+  LbStatusReporter,
   lastApplyFailed,
 } from './health/lb-status.ts';
 import { type MetricsSummaryApi, MetricsSummaryReporter } from './health/metrics-summary.ts';
 import type { Logger } from './log/logger.ts';
 import { AgentMetrics } from './metrics/agent-metrics.ts';
-import type { Reconciler, ReconcileReport } from './reconcile/reconciler.ts';
-import { createAdminClient } from './envoy/admin/client.ts';
+import type { ReconcileReport, Reconciler } from './reconcile/reconciler.ts';
 import { adminPrometheusSource } from './server/envoy-prometheus.ts';
+import { listenerStatus } from './server/listener-status.ts';
 import { createAgentServer } from './server/server.ts';
 import { type AgentStatus, lastReconcileOf, secondsToExpiry } from './server/status.ts';
 import type { DomainCertificate } from './tls/manager.ts';
-import type { Hold } from './apply/hold.ts';
-import { listenerStatus } from './server/listener-status.ts';
 
 /** What the Envoy applier can tell about the process it manages (absent when Envoy is not run by the agent). */
 export interface EnvoyView {
@@ -67,7 +68,7 @@ export interface Observability {
   stop(): Promise<void>;
 }
 
-/** The oldest Envoy state /readyz, /status and /metrics may report, and how often an idle agent probes anyway. */
+/** The oldest Envoy state /readyz, /status, /metrics and the LB status may use, and how often an idle agent probes. */
 const PROBE_FRESH_MS = 2_000;
 const PROBE_IDLE_MS = 10_000;
 
@@ -135,40 +136,16 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     },
   });
 
-  // Envoy's own word on its state (/ready), refreshed on a short interval: what /readyz and the LB status rest on.
-  let envoyState = 'unknown';
-  let lastPid: number | null = null;
-  const probeEnvoy = async (): Promise<void> => {
-    const view = deps.envoy?.();
-    if (view === undefined) return;
-    if (view.pid !== null && lastPid !== null && view.pid !== lastPid) metrics.incEnvoyRestart();
-    if (view.pid !== null) lastPid = view.pid;
-    if (view.epoch !== null) metrics.setEpoch(view.epoch);
-    if (!view.running) {
-      envoyState = 'stopped';
-      return;
-    }
-    try {
-      envoyState = (await admin.ready()).state;
-    } catch {
-      envoyState = 'unreachable';
-    }
-  };
-  // /readyz, /status, /metrics and the LB status never use a state older than PROBE_FRESH_MS: they probe first when
-  // it is. The timer alone probes every PROBE_IDLE_MS (the restart counter), so an idle agent does not open a
-  // connection to Envoy every 2 s for nobody.
-  let probedAt = Number.NEGATIVE_INFINITY;
-  let probing: Promise<void> | undefined;
-  const probe = (): Promise<void> =>
-    (probing ??= probeEnvoy().finally(() => {
-      probedAt = Date.now();
-      probing = undefined;
-    }));
-  const fresh = async (): Promise<void> => {
-    if (deps.envoy !== undefined && Date.now() - probedAt > PROBE_FRESH_MS) await probe();
-  };
-  let probeTimer: NodeJS.Timeout | undefined;
-  const envoyServing = (): boolean => deps.envoy !== undefined && envoyState === 'LIVE';
+  const envoyProbe = new EnvoyProbe({
+    process: () => deps.envoy?.(),
+    ready: async () => (await admin.ready()).state,
+    onEpoch: (epoch) => metrics.setEpoch(epoch),
+    onRestart: () => metrics.incEnvoyRestart(),
+    freshMs: PROBE_FRESH_MS,
+    idleMs: PROBE_IDLE_MS,
+  });
+  const fresh = (): Promise<void> => envoyProbe.fresh();
+  const envoyServing = (): boolean => deps.envoy !== undefined && envoyProbe.state === 'LIVE';
   let reconciled = false;
   let healthKnown = false;
   const lbStatusInputs = async (): Promise<LbStatusInputs> => {
@@ -226,7 +203,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
         reason:
           'Envoy is not managed by this agent (no Envoy binary): configuration is rendered and written only',
       };
-    if (envoyState !== 'LIVE') return { ready: false, reason: `Envoy is ${envoyState}` };
+    if (envoyProbe.state !== 'LIVE') return { ready: false, reason: `Envoy is ${envoyProbe.state}` };
     return { ready: true };
   };
 
@@ -247,7 +224,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       apply_strategy: applier.strategy,
       lb_status: { status: verdict.status, reason: verdict.reason },
       envoy: {
-        state: envoy === undefined ? 'not managed (no Envoy binary)' : envoyState,
+        state: envoy === undefined ? 'not managed (no Envoy binary)' : envoyProbe.state,
         epoch: envoy?.epoch ?? null,
         pid: envoy?.pid ?? null,
         base_id: envoy?.baseId ?? null,
@@ -300,9 +277,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       metrics.setHold(deps.hold?.() !== undefined);
       metrics.setConverged(desiredHash !== undefined && desiredHash === applier.committedHash());
       // A fresh probe, not one that may have started before this apply finished.
-      void probeEnvoy().then(() => {
-        probedAt = Date.now();
-      });
+      void envoyProbe.probeNow();
       // Envoy's hosts changed: read their health now rather than in the next idle interval.
       if (report.result === 'applied' || first) backendHealth.refresh();
       if (deps.eventQueue) metrics.setEventQueue(deps.eventQueue.depth(), deps.eventQueue.dropped());
@@ -328,9 +303,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     async start() {
       const address = await server.start();
       if (deps.envoy) {
-        await probe();
-        probeTimer = setInterval(() => void probe(), PROBE_IDLE_MS);
-        probeTimer.unref();
+        await envoyProbe.start();
       }
       backendHealth.start();
       lbStatus.start();
@@ -338,7 +311,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       return address;
     },
     async stop() {
-      clearInterval(probeTimer);
+      envoyProbe.stop();
       await backendHealth.stop();
       await lbStatus.stop?.();
       await summary?.stop?.();
