@@ -30,6 +30,17 @@ const check = (type: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** The fake VPSie API the agent reports to (closed after the file). */
+async function startApi(): Promise<FakeVpsieApi> {
+  const api = await FakeVpsieApi.start({ apiKey: API_KEY, loadbalancerId: 'lb-real', http: true });
+  apis.push(api);
+  return api;
+}
+const members = (b1: Backend, b2: Backend) => [
+  { id: 'b1', port: b1.port },
+  { id: 'b2', port: b2.port },
+];
+
 /** Backend health as the agent sees it on /status, by backend id. */
 const statusHealth = async (agent: RealAgent) =>
   Object.fromEntries((await agent.status()).backends.map((b) => [b.id, b.health]));
@@ -74,27 +85,17 @@ describe('real Envoy: active health checks', () => {
     // Only 204 counts as healthy: a plain 200 from the health path is a failure.
     b1.healthStatus = 204;
     b2.healthStatus = 204;
-    const api = await FakeVpsieApi.start({ apiKey: API_KEY, loadbalancerId: 'lb-real', http: true });
-    apis.push(api);
+    const api = await startApi();
     const puts = (id: string) =>
       api.healthUpdates.filter((u) => u.backendId === id).map((u) => (u.body as { status: string }).status);
     const agent = await startRealAgent(
       (port) =>
-        lbSpec(
-          port,
-          'http',
-          [
-            { id: 'b1', port: b1.port },
-            { id: 'b2', port: b2.port },
-            { id: 'b3', port: off.port, enabled: false },
-          ],
-          {
-            health_check: check('http', {
-              expected_status: [204],
-              headers: { 'X-Probe': 'vpsie', Host: 'health.example.test' },
-            }),
-          },
-        ),
+        lbSpec(port, 'http', [...members(b1, b2), { id: 'b3', port: off.port, enabled: false }], {
+          health_check: check('http', {
+            expected_status: [204],
+            headers: { 'X-Probe': 'vpsie', Host: 'health.example.test' },
+          }),
+        }),
       { api, apiKey: API_KEY },
     );
     agents.push(agent);
@@ -154,20 +155,10 @@ describe('real Envoy: active health checks', () => {
   it('an agent restart under the serving Envoy reports no change to the API: no error, no degraded, no unhealthy', async () => {
     const [b1, b2] = [await httpBackend('alpha'), await httpBackend('beta')];
     backends.push(b1, b2);
-    const api = await FakeVpsieApi.start({ apiKey: API_KEY, loadbalancerId: 'lb-real', http: true });
-    apis.push(api);
-    const options = { api, apiKey: API_KEY, stopOnExit: false };
+    const options = { api: await startApi(), apiKey: API_KEY, stopOnExit: false };
+    const api = options.api;
     const agent = await startRealAgent(
-      (port) =>
-        lbSpec(
-          port,
-          'http',
-          [
-            { id: 'b1', port: b1.port },
-            { id: 'b2', port: b2.port },
-          ],
-          { health_check: check('http') },
-        ),
+      (port) => lbSpec(port, 'http', members(b1, b2), { health_check: check('http') }),
       options,
     );
     agents.push(agent);

@@ -1,26 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EnvoyProbe, type ProbedProcess } from '../../../src/health/envoy-probe.ts';
-import type { Timers } from '../../../src/util/timers.ts';
-
-/** Timers run by hand: `fire()` runs what is due. */
-class HandTimers implements Timers {
-  readonly pending = new Map<number, { fn: () => void; ms: number }>();
-  #next = 1;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.pending.set(id, { fn, ms });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  fire(): void {
-    const due = [...this.pending.entries()];
-    this.pending.clear();
-    for (const [, t] of due) t.fn();
-  }
-}
+import { ManualTimers } from '../../helpers/manual-timers.ts';
 
 /** `null`: the agent runs no Envoy. */
 function setup(initial: ProbedProcess | null = { running: true, epoch: 0, pid: 100 }) {
@@ -29,7 +10,7 @@ function setup(initial: ProbedProcess | null = { running: true, epoch: 0, pid: 1
   let answer: string | Error = 'LIVE';
   const calls: number[] = [];
   const events: string[] = [];
-  const timers = new HandTimers();
+  const timers = new ManualTimers();
   const probe = new EnvoyProbe({
     process: () => proc,
     ready: async () => {
@@ -84,7 +65,7 @@ describe('EnvoyProbe', () => {
       [10_000],
     );
     t.at(10_000);
-    t.timers.fire();
+    t.timers.fireAll();
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(t.calls, [0, 10_000]);
     t.probe.stop();

@@ -1,25 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ReconcileLoop, type Timers } from '../../../src/reconcile/loop.ts';
-
-/** A manual clock: timers fire only when the test says so. */
-class ManualTimers implements Timers {
-  readonly pending = new Map<number, { fn: () => void; ms: number }>();
-  #next = 1;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.pending.set(id, { fn, ms });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  fireAll(): void {
-    const due = [...this.pending.values()];
-    this.pending.clear();
-    for (const t of due) t.fn();
-  }
-}
+import { ReconcileLoop } from '../../../src/reconcile/loop.ts';
+import { ManualTimers } from '../../helpers/manual-timers.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
