@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import {
   writeInlineCertificates,
 } from '../../../src/tls/store.ts';
 import { type IssuedCert, makeCert } from '../../helpers/certs.ts';
+import { REPO_ROOT } from '../../helpers/cli-process.ts';
 
 let dir: string;
 let cert: IssuedCert;
@@ -36,6 +39,35 @@ const tlsOf = (certificate: TlsSource, privateKey: TlsSource, ca?: TlsSource): T
 const file = (path: string): TlsSource => ({ kind: 'path', path });
 const inline = (pem: string): TlsSource => ({ kind: 'inline', pem });
 const isRoot = process.getuid?.() === 0;
+
+/**
+ * Root reads any file (CAP_DAC_OVERRIDE): the read runs in a child whose root has no capabilities (setpriv drops
+ * the bounding set), as an agent unit without them would. Returns the first problem's message.
+ */
+function unreadableAsRootWithoutCapabilities(locked: string, certPem: string): string | undefined {
+  const script = join(dir, 'read-locked.mts');
+  const tls = {
+    certificate: { kind: 'inline', pem: certPem },
+    privateKey: { kind: 'path', path: locked },
+    minVersion: 'TLSv1.2',
+    cipherSuites: [],
+    alpn: ['h2', 'http/1.1'],
+  };
+  writeFileSync(
+    script,
+    `import { readTlsSources } from ${JSON.stringify(join(REPO_ROOT, 'src/tls/store.ts'))};\n` +
+      `const r = await readTlsSources(${JSON.stringify(tls)});\n` +
+      'process.stdout.write(JSON.stringify(r.ok ? null : r.problems[0]?.message));\n',
+  );
+  const r = spawnSync(
+    'setpriv',
+    ['--bounding-set=-all', '--inh-caps=-all', '--', process.execPath, '--import', 'tsx', script],
+    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.ifError(r.error);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as string | undefined;
+}
 
 describe('readTlsSources', () => {
   it('reads path items and passes inline items through', async () => {
@@ -93,15 +125,18 @@ describe('readTlsSources', () => {
     assert.ok(ok.ok, 'exactly 1 MiB is allowed');
   });
 
-  it('reports an unreadable file', {
-    skip: isRoot ? 'root reads files regardless of mode' : false,
-  }, async () => {
+  it('reports an unreadable file', async () => {
     const locked = join(dir, 'locked.pem');
     await writeFile(locked, cert.keyPem, { mode: 0o000 });
     await chmod(locked, 0o000);
-    const r = await readTlsSources(tlsOf(inline(cert.certPem), file(locked)));
-    assert.ok(!r.ok);
-    assert.equal(r.problems[0]?.message, `file ${locked} is not readable (permission denied)`);
+    const message = isRoot
+      ? unreadableAsRootWithoutCapabilities(locked, cert.certPem)
+      : await (async () => {
+          const r = await readTlsSources(tlsOf(inline(cert.certPem), file(locked)));
+          assert.ok(!r.ok);
+          return r.problems[0]?.message;
+        })();
+    assert.equal(message, `file ${locked} is not readable (permission denied)`);
   });
 
   it('tlsSpecPaths follows the kind of each item', () => {
