@@ -5,6 +5,7 @@ import { webcrypto } from 'node:crypto';
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type RsaHashedKeyGenParams = webcrypto.RsaHashedKeyGenParams;
 type EcKeyGenParams = webcrypto.EcKeyGenParams;
+
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);

@@ -12,6 +12,17 @@ export class ManualTimers implements Timers {
   clearTimeout(handle: unknown): void {
     this.pending.delete(handle as number);
   }
+  /** The delays of what is scheduled, oldest first. */
+  delays(): number[] {
+    return [...this.pending.values()].map((t) => t.ms);
+  }
+  /** Runs the oldest pending timer; throws when none is. */
+  fire(): void {
+    const [id, t] = [...this.pending][0] ?? [];
+    if (id === undefined || t === undefined) throw new Error('no timer pending');
+    this.pending.delete(id);
+    t.fn();
+  }
   /** Runs every pending timer once (those they set stay pending). */
   fireAll(): void {
     const due = [...this.pending.values()];

@@ -9,8 +9,8 @@ import {
   type ReportedHealth,
 } from '../../../src/health/backend-health.ts';
 import { adminClusterHostSource, clusterHosts } from '../../../src/health/envoy-sources.ts';
-import type { Backend, LoadBalancerSpec } from '../../../src/spec/types.ts';
 import { fromFlat } from '../../../src/model/flat.ts';
+import type { Backend, LoadBalancerSpec } from '../../../src/spec/types.ts';
 import { modelOf } from '../../helpers/model-of.ts';
 import { type FakeAdmin, startFakeAdmin } from './fake-admin.ts';
 

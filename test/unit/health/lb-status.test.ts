@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendHealthReporter, type BackendHealth } from '../../../src/health/backend-health.ts';
+import { type BackendHealth, BackendHealthReporter } from '../../../src/health/backend-health.ts';
 import { adminClusterHostSource } from '../../../src/health/envoy-sources.ts';
 import {
   computeLbStatus,

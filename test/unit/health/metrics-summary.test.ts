@@ -7,7 +7,7 @@ import {
   MetricsSummaryReporter,
   summarizeStats,
 } from '../../../src/health/metrics-summary.ts';
-import type { Timers } from '../../../src/health/interval.ts';
+import { ManualTimers } from '../../helpers/manual-timers.ts';
 import { type FakeAdmin, startFakeAdmin } from './fake-admin.ts';
 
 /** Stats as Envoy names them for an HTTP LB (stat prefix lb_web) on 0.0.0.0:80 and [::]:80 with 2 workers. */
@@ -58,25 +58,6 @@ class RecordingMetricsApi {
   }
 }
 
-/** Timers the test fires by hand. */
-class ManualTimers implements Timers {
-  readonly pending: { fn: () => void; ms: number }[] = [];
-  setTimeout(fn: () => void, ms: number): unknown {
-    const entry = { fn, ms };
-    this.pending.push(entry);
-    return entry;
-  }
-  clearTimeout(handle: unknown): void {
-    const i = this.pending.indexOf(handle as { fn: () => void; ms: number });
-    if (i >= 0) this.pending.splice(i, 1);
-  }
-  fire(): void {
-    const next = this.pending.shift();
-    if (next === undefined) throw new Error('no timer pending');
-    next.fn();
-  }
-}
-
 /** Lets queued promise callbacks (and loopback I/O) run; bounded. */
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setImmediate(r));
@@ -109,7 +90,7 @@ describe('MetricsSummaryReporter against a fake Envoy admin', () => {
       timers,
     });
     reporter.start();
-    await until(() => api.posts.length === 1 && timers.pending.length === 1);
+    await until(() => api.posts.length === 1 && timers.pending.size === 1);
     assert.deepEqual(api.posts[0], {
       timestamp: '2026-03-01T12:00:00.000Z',
       requests_total: 120,
@@ -120,15 +101,15 @@ describe('MetricsSummaryReporter against a fake Envoy admin', () => {
         { id: 'be-2', healthy: false },
       ],
     });
-    assert.equal(timers.pending[0]?.ms, 60_000);
+    assert.equal(timers.delays()[0], 60_000);
 
     admin.stats.set('http.lb_web.downstream_rq_total', 150);
     timers.fire();
-    await until(() => api.posts.length === 2 && timers.pending.length === 1);
+    await until(() => api.posts.length === 2 && timers.pending.size === 1);
     assert.equal(api.posts[1]?.requests_total, 150);
 
     await reporter.stop();
-    assert.equal(timers.pending.length, 0);
+    assert.equal(timers.pending.size, 0);
   });
 
   it('a failed post yields nothing and the next one goes through', async () => {
@@ -160,7 +141,7 @@ describe('MetricsSummaryReporter against a fake Envoy admin', () => {
     reporter.start();
     await new Promise((r) => setImmediate(r));
     assert.equal(reporter.enabled, false);
-    assert.equal(timers.pending.length, 0);
+    assert.equal(timers.pending.size, 0);
     assert.equal(admin.requests, before);
     assert.deepEqual(api.posts, []);
     await reporter.stop();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ClusterHost, deriveModelHealth, modelBackends } from '../../../src/health/backend-health.ts';
-import { model, vpsieDoc, check } from '../model/vpsie-doc.ts';
+import { check, model, vpsieDoc } from '../model/vpsie-doc.ts';
 
 test('an identifier in several pools: unhealthy if unhealthy in any, healthy only when healthy in every pool with a verdict', () => {
   const doc = vpsieDoc();
