@@ -144,12 +144,11 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     freshMs: PROBE_FRESH_MS,
     idleMs: PROBE_IDLE_MS,
   });
-  const fresh = (): Promise<void> => envoyProbe.fresh();
   const envoyServing = (): boolean => deps.envoy !== undefined && envoyProbe.state === 'LIVE';
   let reconciled = false;
   let healthKnown = false;
   const lbStatusInputs = async (): Promise<LbStatusInputs> => {
-    await fresh();
+    await envoyProbe.fresh();
     return currentLbStatusInputs();
   };
   const currentLbStatusInputs = (): LbStatusInputs => ({
@@ -260,7 +259,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     metrics,
     status,
     readiness,
-    refresh: fresh,
+    refresh: () => envoyProbe.fresh(),
     envoyPrometheus: adminPrometheusSource(prometheusAdmin),
     logger: deps.logger,
   });
@@ -311,7 +310,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       return address;
     },
     async stop() {
-      envoyProbe.stop();
+      await envoyProbe.stop();
       await backendHealth.stop();
       await lbStatus.stop?.();
       await summary?.stop?.();

@@ -1,7 +1,6 @@
 // A transaction against a running Envoy: validate → back up → install → (move files | hot restart) → verify →
 // commit, and on failure put the previous generation back while the old epoch keeps serving.
 import { readFile } from 'node:fs/promises';
-import type { FileOwner } from '../util/atomic.ts';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../config/types.ts';
@@ -13,6 +12,7 @@ import {
   type StartOutcome,
   type SupervisorOptions,
 } from '../envoy/process/supervisor.ts';
+import type { FileOwner } from '../util/atomic.ts';
 import { errorMessage } from '../util/errors.ts';
 import { validateWithEnvoy } from './envoy-validate.ts';
 import { FileApplier } from './file-applier.ts';
@@ -48,7 +48,7 @@ const STAT_FILTER =
 /** The accepted versions of RDS, EDS and SDS subscriptions (text readouts). */
 const SUBSCRIPTION_VERSIONS = '^(http\\..*\\.rds\\..*|cluster\\..*|sds\\..*)\\.version_text$';
 
-/** The version_info a DiscoveryResponse file carries (the builders put it first: toYaml's first line, toJson's second). */
+/** The version_info a DiscoveryResponse file carries (the builders put it first: line 1 of YAML, line 2 of JSON). */
 export function fileVersion(content: string): string | undefined {
   const m = /^ *(?:version_info|"version_info"): (['"]?)([^'"\n]+)\1,?$/m.exec(content.slice(0, 512));
   return m?.[2];
@@ -158,9 +158,9 @@ export class EnvoyApplier extends FileApplier {
     }
 
     // `envoy --mode validate` would be most of the agent's time for a change at 10,000 backends (~0.15 s with the
-    // static bootstrap as JSON, ~0.6 s as YAML; its process start alone ~70 ms). A change that moves only EDS files (every other live
-    // file stays as it is) skips it: the spec validator and the schema check cover endpoints, and the verify
-    // (update_rejected → rollback) still gates what Envoy does with them.
+    // static bootstrap as JSON, ~0.6 s as YAML; its process start alone ~70 ms). A change that moves only EDS files
+    // (every other live file stays as it is) skips it: the spec validator and the schema check cover endpoints, and
+    // the verify (update_rejected → rollback) still gates what Envoy does with them.
     const endpointsOnly =
       this.strategy === 'dynamic' &&
       this.applied !== undefined &&
@@ -170,7 +170,7 @@ export class EnvoyApplier extends FileApplier {
     if (!endpointsOnly) {
       const validated = await validateWithEnvoy({
         binaryPath: e.binaryPath,
-        staticBootstrap: staticFile.content,
+        staticBootstrap: staticFile,
         workDir: join(this.stateDir, 'tmp'),
         name: transactionId,
         env: this.#o.env,

@@ -2,27 +2,24 @@
 // (dynamic resources are not validated by that mode). Binds no ports and is safe next to the running epochs.
 import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { extname, join } from 'node:path';
 import { lastLines } from '../envoy/process/supervisor.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 
 export type ValidateOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
 export async function validateWithEnvoy(options: {
   readonly binaryPath: string;
-  readonly staticBootstrap: string;
+  /** The static bootstrap file of the generation (its extension tells Envoy the format). */
+  readonly staticBootstrap: { readonly path: string; readonly content: string };
   readonly workDir: string;
   readonly name: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
 }): Promise<ValidateOutcome> {
   await mkdir(options.workDir, { recursive: true, mode: 0o750 });
-  // The extension tells Envoy the format: the static bootstrap is JSON (4× faster for Envoy to read than YAML).
-  const file = join(
-    options.workDir,
-    `validate-${options.name}.${options.staticBootstrap.startsWith('{') ? 'json' : 'yaml'}`,
-  );
-  await writeFileAtomic(file, options.staticBootstrap, { mode: 0o640 });
+  const file = join(options.workDir, `validate-${options.name}${extname(options.staticBootstrap.path)}`);
+  await writeFileAtomic(file, options.staticBootstrap.content, { mode: 0o640 });
   try {
     return await new Promise<ValidateOutcome>((resolve) => {
       execFile(

@@ -63,8 +63,9 @@ const inPlaceOptions = (file: PlannedFile, owner: FileOwner | undefined) => ({
  * Removes what a committed generation no longer holds from the per-resource directories (routes/, endpoints/,
  * secrets/): the file of a removed rule, pool or certificate, and temp files a crashed write left. Envoy never reads
  * them again (no live resource refers to them, and a deletion is not the move its watch reacts to), but an operator
- * reading the directory would take them for live configuration. Only `*.yaml`, `*.json` and the atomic writer's `.….tmp`
- * files are touched; call with no write in flight (the apply loop is serialized). Returns the removed paths.
+ * reading the directory would take them for live configuration. Only `*.yaml`, `*.json` and the atomic writer's
+ * `.….tmp` files are touched; call with no write in flight (the apply loop is serialized). Returns the removed
+ * paths.
  */
 export async function removeStaleResourceFiles(
   committed: readonly PlannedFile[],

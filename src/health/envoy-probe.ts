@@ -4,7 +4,7 @@
  * timer alone probes every `idleMs`. So the state a reader sees is never more than 2 s old, and an idle agent does
  * not open a connection to Envoy every 2 s for nobody.
  */
-import { realTimers, type Timers } from '../util/timers.ts';
+import { IntervalDriver, type Timers } from './interval.ts';
 
 /** What the process supervisor knows without asking Envoy. */
 export interface ProbedProcess {
@@ -33,8 +33,7 @@ export class EnvoyProbe {
   #lastPid: number | null = null;
   #probedAt = Number.NEGATIVE_INFINITY;
   #inFlight: Promise<void> | undefined;
-  #timer: unknown;
-  #stopped = true;
+  #driver: IntervalDriver | undefined;
 
   constructor(options: EnvoyProbeOptions) {
     this.#o = options;
@@ -61,28 +60,17 @@ export class EnvoyProbe {
   }
 
   /** The first probe now (resolved when it answered), then one every `idleMs` after the previous ends. */
-  async start(): Promise<void> {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    await this.probeNow();
-    this.#schedule();
+  start(): Promise<void> {
+    this.#driver ??= new IntervalDriver(
+      () => this.#probe(),
+      this.#o.idleMs ?? 10_000,
+      this.#o.timers === undefined ? {} : { timers: this.#o.timers },
+    );
+    return this.#driver.start();
   }
 
-  stop(): void {
-    this.#stopped = true;
-    if (this.#timer !== undefined) this.#timers().clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = this.#timers().setTimeout(() => {
-      void this.#probe().finally(() => this.#schedule());
-    }, this.#o.idleMs ?? 10_000);
-  }
-
-  #timers(): Timers {
-    return this.#o.timers ?? realTimers;
+  async stop(): Promise<void> {
+    await this.#driver?.stop();
   }
 
   async #probe(): Promise<void> {

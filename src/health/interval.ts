@@ -32,11 +32,16 @@ export class IntervalDriver {
     this.#onError = opts.onError ?? (() => {});
   }
 
-  /** Runs the task now, then every interval after each run ends. Calling it twice is harmless. */
-  start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#run();
+  /**
+   * Runs the task now, then every interval after each run ends. Calling it twice is harmless. Resolves when the
+   * first run has ended (callers that need its result before going on await it; the others need not).
+   */
+  start(): Promise<void> {
+    if (this.#stopped) {
+      this.#stopped = false;
+      this.#run();
+    }
+    return this.#running ?? Promise.resolve();
   }
 
   /** Runs the task as soon as possible (now, or right after the run in progress), then on the usual interval. */

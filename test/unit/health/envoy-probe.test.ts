@@ -68,7 +68,7 @@ describe('EnvoyProbe', () => {
     t.timers.fireAll();
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(t.calls, [0, 10_000]);
-    t.probe.stop();
+    await t.probe.stop();
     assert.equal(t.timers.pending.size, 0);
   });
 
