@@ -52,7 +52,10 @@ const resourceName = (r: Record<string, Json>): string => String(r.name ?? r.clu
 const parsedOf = (f: PlanFile): Json =>
   f.value !== undefined ? f.value : f.path.endsWith('.json') ? JSON.parse(f.content) : parse(f.content);
 
-/** A discovery file without its first line (`version_info`, the hash): equal bodies hold equal resources. */
+/**
+ * A YAML discovery file without its first line (`version_info`): equal bodies hold equal resources. (A JSON file's
+ * first line is `{`: a version-only difference there is found by comparing its parsed resources instead.)
+ */
 const body = (content: string): string => content.slice(content.indexOf('\n') + 1);
 const isDiscovery = (f: PlanFile): boolean =>
   f.role !== 'bootstrap' && f.role !== 'static' && f.role !== 'certificate';
@@ -147,12 +150,12 @@ export function planChanges(options: {
   const { committed, next } = options;
   // Files whose body is the same on both sides hold the same resources: neither parsed nor compared (a
   // 10,000-backend cluster file is megabytes of YAML).
+  const committedContent = new Map((committed ?? []).map((c) => [c.path, c.content]));
   const unchanged = new Set(
     next
-      .filter(isDiscovery)
       .filter((f) => {
-        const old = committed?.find((c) => c.path === f.path);
-        return old !== undefined && body(old.content) === body(f.content);
+        const old = committedContent.get(f.path);
+        return isDiscovery(f) && old !== undefined && body(old) === body(f.content);
       })
       .map((f) => f.path),
   );
