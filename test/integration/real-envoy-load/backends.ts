@@ -1,86 +1,15 @@
-// Loopback backends for the load tests: HTTP servers that answer with their name (and stream on /stream), and a
-// TCP echo server. Every server tracks its sockets so a test can close it completely.
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+// The load tests' backends are the real-Envoy tests' ones (real-envoy/backends.ts), with two differences: HTTP
+// backends keep an idle connection for a minute (one that closes while Envoy reuses it would be a failed request
+// that is not the agent's doing), and the TCP backend echoes without a greeting line.
+import { type Backend, httpBackend as loopbackHttp } from '../real-envoy/backends.ts';
 
-export interface Backend {
-  readonly name: string;
-  readonly port: number;
-  /** Requests served, by path. */
-  readonly served: { count: number };
-  close(): Promise<void>;
-}
+export { type Backend, echoBackend } from '../real-envoy/backends.ts';
 
-function track(server: Server | TcpServer): Set<Socket> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  return sockets;
-}
+const IDLE_KEEP_ALIVE_MS = 60_000;
 
-const listen = (server: Server | TcpServer): Promise<number> =>
-  new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      resolve(typeof a === 'object' && a !== null ? a.port : 0);
-    });
-  });
-
-const closer = (server: Server | TcpServer, sockets: Set<Socket>) => (): Promise<void> =>
-  new Promise((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  });
-
-/**
- * An HTTP backend: `/` answers `<name>\n`; `/healthz` 200; `/stream?chunks=N&ms=M` sends N chunks M ms apart
- * (`<name> i\n` each), so a response can span a configuration change.
- */
-export async function httpBackend(name: string): Promise<Backend> {
-  const served = { count: 0 };
-  const server = createHttpServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/stream') {
-      const chunks = Number(url.searchParams.get('chunks') ?? '10');
-      const ms = Number(url.searchParams.get('ms') ?? '100');
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      let i = 0;
-      const tick = () => {
-        if (i >= chunks) {
-          res.end();
-          return;
-        }
-        res.write(`${name} ${i++}\n`);
-        setTimeout(tick, ms);
-      };
-      tick();
-      return;
-    }
-    if (url.pathname !== '/healthz') served.count++;
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(`${name}\n`);
-  });
-  server.keepAliveTimeout = 60_000;
-  const sockets = track(server);
-  const port = await listen(server);
-  return { name, port, served, close: closer(server, sockets) };
-}
-
-/** A TCP backend that echoes every byte back. */
-export async function echoBackend(name: string): Promise<Backend> {
-  const served = { count: 0 };
-  const server = createTcpServer((s) => {
-    served.count++;
-    s.on('data', (d) => s.write(d));
-    s.on('error', () => undefined);
-  });
-  const sockets = track(server);
-  const port = await listen(server);
-  return { name, port, served, close: closer(server, sockets) };
-}
+/** `/` answers the name; `/stream?chunks=N&ms=M` streams N lines (see Backend.handle). */
+export const httpBackend = (name: string): Promise<Backend> =>
+  loopbackHttp(name, undefined, undefined, IDLE_KEEP_ALIVE_MS);
 
 export async function httpBackends(n: number, prefix = 'b'): Promise<Backend[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => httpBackend(`${prefix}${i}`)));

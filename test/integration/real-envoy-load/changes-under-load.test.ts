@@ -52,7 +52,7 @@ describe('changes under load through the real Envoy', () => {
         s.tls_config = tls;
         if (timeouts !== undefined) s.timeouts = timeouts;
         s.backends = members.map(({ b, weight }) => ({
-          id: b.name,
+          id: b.id,
           address: '127.0.0.1',
           port: b.port,
           weight,

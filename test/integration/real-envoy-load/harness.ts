@@ -152,12 +152,12 @@ export async function cleanupEnv(env: RealEnv, agents: Agent[]): Promise<void> {
 /** An http (or `protocol`) spec on the environment's listener port with these loopback backends. */
 export function lbSpec(
   env: RealEnv,
-  backends: readonly { name: string; port: number }[],
+  backends: readonly { id: string; port: number }[],
   patch: (s: Record<string, unknown>) => void = () => undefined,
 ): Record<string, unknown> {
   return httpSpec((s) => {
     s.port = env.port;
-    s.backends = backends.map((b) => ({ id: b.name, address: '127.0.0.1', port: b.port, weight: 1 }));
+    s.backends = backends.map((b) => ({ id: b.id, address: '127.0.0.1', port: b.port, weight: 1 }));
     s.health_check = {
       type: 'http',
       interval: 5,

@@ -3,8 +3,8 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 
 export interface HealthProbe {
   readonly path: string;
@@ -73,11 +73,32 @@ export class Backend extends EventEmitter {
     return this.setListening(false);
   }
 
-  /** The HTTP handler: the health path answers `healthStatus`, every other path the backend's id. */
+  /**
+   * The HTTP handler: the health path answers `healthStatus`; `/stream?chunks=N&ms=M` sends N lines `<id> i`, M ms
+   * apart (a response that spans a configuration change); every other path answers the backend's id.
+   */
   handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.url === HEALTH_PATH) {
       this.probes.push({ path: req.url, headers: req.headers });
       res.writeHead(this.healthStatus).end('health');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://backend');
+    if (url.pathname === '/stream') {
+      this.hits++;
+      const chunks = Number(url.searchParams.get('chunks') ?? '10');
+      const ms = Number(url.searchParams.get('ms') ?? '100');
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let i = 0;
+      const tick = () => {
+        if (i >= chunks || res.destroyed) {
+          res.end();
+          return;
+        }
+        res.write(`${this.id} ${i++}\n`);
+        setTimeout(tick, ms);
+      };
+      tick();
       return;
     }
     this.hits++;
@@ -90,9 +111,15 @@ export class Backend extends EventEmitter {
 
 export const HEALTH_PATH = '/healthz';
 
-export async function httpBackend(id: string, ip?: string, port?: number): Promise<Backend> {
+/** `keepAliveTimeoutMs`: how long an idle client connection stays open (default 0.5 s). */
+export async function httpBackend(
+  id: string,
+  ip?: string,
+  port?: number,
+  keepAliveTimeoutMs = 500,
+): Promise<Backend> {
   const server = http.createServer();
-  server.keepAliveTimeout = 500;
+  server.keepAliveTimeout = keepAliveTimeoutMs;
   const b = new Backend(id, server, ip, port);
   server.on('request', (req, res) => b.handle(req, res));
   return b.start();
@@ -107,13 +134,17 @@ export async function httpsBackend(id: string, certPem: string, keyPem: string):
 }
 
 /** Writes `<id>\n` to each connection, then echoes what it receives. */
-export async function tcpBackend(id: string): Promise<Backend> {
+export const tcpBackend = (id: string): Promise<Backend> => tcpServer(id, true);
+/** Echoes what it receives, nothing more. */
+export const echoBackend = (id: string): Promise<Backend> => tcpServer(id, false);
+
+async function tcpServer(id: string, greeting: boolean): Promise<Backend> {
   const server = net.createServer();
   const b = new Backend(id, server);
   server.on('connection', (s) => {
     b.hits++;
     s.on('error', () => undefined);
-    s.write(`${id}\n`);
+    if (greeting) s.write(`${id}\n`);
     s.pipe(s);
   });
   return b.start();
